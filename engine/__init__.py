@@ -1,0 +1,1 @@
+"""ipcase engine: domain, workflow runtime and services. Never imports Flask."""

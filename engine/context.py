@@ -1,0 +1,37 @@
+"""The composition root: settings, database, clock and form registry, built once per process."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sqlalchemy import Engine
+from sqlalchemy.orm import Session, sessionmaker
+
+from engine.clocks.clock import Clock, SystemClock
+from engine.forms.definitions import FormRegistry
+from engine.settings import Settings
+from engine.store.db import make_engine, make_session_factory
+from engine.store.uow import UnitOfWork
+
+
+@dataclass
+class Context:
+    settings: Settings
+    db: Engine
+    session_factory: sessionmaker[Session]
+    clock: Clock
+    forms: FormRegistry
+
+    def uow(self) -> UnitOfWork:
+        return UnitOfWork(self.session_factory)
+
+
+def build_context(settings: Settings | None = None, clock: Clock | None = None) -> Context:
+    settings = settings or Settings.from_env()
+    db = make_engine(settings.database_url, settings.database_schema)
+    return Context(
+        settings=settings,
+        db=db,
+        session_factory=make_session_factory(db),
+        clock=clock or SystemClock(),
+        forms=FormRegistry.load(settings.workflows_dir / "forms"),
+    )

@@ -1,0 +1,1 @@
+"""Form definitions (workflows/forms/*.json), their marshmallow schemas and JSON Schemas."""

@@ -1,0 +1,12 @@
+"""SQLAlchemy models; importing this package registers every table on Base.metadata."""
+from engine.models.audit import AuditEvent
+from engine.models.base import Base
+from engine.models.cases import Case, CaseNumber, IPRight, IPType, NumberCounter, Party, PartyKind, PartyRole
+from engine.models.org import Role, Unit, User, UserRole
+from engine.models.workflow import HumanTask, WorkflowDefinition, WorkflowInstance
+
+__all__ = [
+    "AuditEvent", "Base", "Case", "CaseNumber", "HumanTask", "IPRight", "IPType", "NumberCounter",
+    "Party", "PartyKind", "PartyRole", "Role", "Unit", "User", "UserRole", "WorkflowDefinition",
+    "WorkflowInstance",
+]

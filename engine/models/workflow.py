@@ -1,0 +1,82 @@
+"""Deployed workflow definitions, running instances and their human tasks."""
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Optional
+
+from sqlalchemy import ForeignKey, Index, LargeBinary, String, Text, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from engine.models.base import Base
+
+
+class WorkflowDefinition(Base):
+    __tablename__ = "workflow_definitions"
+    __table_args__ = (
+        UniqueConstraint("process_id", "version"),
+        UniqueConstraint("process_id", "content_hash"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    process_id: Mapped[str] = mapped_column(String(64))
+    version: Mapped[int]
+    content_hash: Mapped[str] = mapped_column(String(64))
+    bpmn_xml: Mapped[bytes] = mapped_column(LargeBinary)
+    filename: Mapped[str] = mapped_column(String(200))
+    deployed_at: Mapped[datetime]
+    deployed_by_id: Mapped[Optional[int]] = mapped_column(ForeignKey("users.id"))
+
+
+class WorkflowInstance(Base):
+    __tablename__ = "workflow_instances"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    case_id: Mapped[int] = mapped_column(ForeignKey("cases.id"), index=True)
+    definition_id: Mapped[int] = mapped_column(ForeignKey("workflow_definitions.id"))
+    status: Mapped[str] = mapped_column(String(20), default="running")  # running | completed
+    outcome: Mapped[Optional[str]] = mapped_column(String(64))
+    state: Mapped[str] = mapped_column(Text)
+    # Optimistic concurrency: every UPDATE checks and bumps it.
+    version: Mapped[int] = mapped_column(default=1)
+    # Earliest pending BPMN timer, so the scheduler finds due work by index.
+    next_timer_at: Mapped[Optional[datetime]] = mapped_column(index=True)
+    started_at: Mapped[datetime]
+    updated_at: Mapped[datetime]
+    completed_at: Mapped[Optional[datetime]]
+
+    definition: Mapped[WorkflowDefinition] = relationship()
+
+    __mapper_args__ = {"version_id_col": version}
+
+
+class HumanTask(Base):
+    """A user task as a row, so inboxes are SQL queries, never deserialisation."""
+
+    __tablename__ = "human_tasks"
+    __table_args__ = (
+        Index("ix_human_tasks_group_inbox", "state", "unit_id", "role", "due_at"),
+        Index("ix_human_tasks_my_inbox", "state", "assignee_id", "due_at"),
+        Index("ix_human_tasks_instance_state", "instance_id", "state"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    case_id: Mapped[int] = mapped_column(ForeignKey("cases.id"), index=True)
+    instance_id: Mapped[int] = mapped_column(ForeignKey("workflow_instances.id"))
+    spiff_task_id: Mapped[str] = mapped_column(String(36))
+    bpmn_id: Mapped[str] = mapped_column(String(64))
+    name: Mapped[str] = mapped_column(String(100))
+    form_id: Mapped[Optional[str]] = mapped_column(String(64))
+    role: Mapped[str] = mapped_column(String(20))
+    unit_id: Mapped[int] = mapped_column(ForeignKey("units.id"))
+    assignee_id: Mapped[Optional[int]] = mapped_column(ForeignKey("users.id"))
+    state: Mapped[str] = mapped_column(String(12), default="open")  # open | completed | cancelled
+    priority: Mapped[int] = mapped_column(default=0)
+    created_at: Mapped[datetime]
+    claimed_at: Mapped[Optional[datetime]]
+    completed_at: Mapped[Optional[datetime]]
+    completed_by_id: Mapped[Optional[int]] = mapped_column(ForeignKey("users.id"))
+    due_at: Mapped[Optional[datetime]]
+    draft: Mapped[Optional[dict]]
+    data: Mapped[Optional[dict]]
+
+    instance: Mapped[WorkflowInstance] = relationship()

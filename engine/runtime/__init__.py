@@ -1,0 +1,1 @@
+"""The SpiffWorkflow adapter: the only package of engine/ that imports SpiffWorkflow."""

@@ -1,0 +1,42 @@
+"""The script engine given to every workflow: a small, explicit environment.
+
+Conditions see task data (each form under its own key) and a few whitelisted helpers;
+builtins are reduced to what simple conditions need. This is hardening, not a sandbox:
+only trusted administrators deploy BPMN (see workflows/README.md).
+Service tasks call *operators*: named engine functions registered per step by the
+stepper (e.g. issuing a case number), never code taken from user input.
+"""
+from __future__ import annotations
+
+import json
+from datetime import date, datetime, timedelta
+from decimal import Decimal
+from typing import Callable, Mapping
+
+from SpiffWorkflow.bpmn.script_engine import PythonScriptEngine, TaskDataEnvironment
+
+SAFE_BUILTINS = {
+    "len": len, "min": min, "max": max, "abs": abs, "any": any, "all": all, "sum": sum,
+    "int": int, "float": float, "str": str, "bool": bool, "round": round, "sorted": sorted,
+    "True": True, "False": False, "None": None,
+}
+HELPERS = {"Decimal": Decimal, "date": date, "datetime": datetime, "timedelta": timedelta}
+RESERVED_NAMES = frozenset(SAFE_BUILTINS) | frozenset(HELPERS) | {"__builtins__"}
+
+Operator = Callable[..., object]
+
+
+class OperatorScriptEngine(PythonScriptEngine):
+    """Evaluates conditions in the restricted environment and routes service tasks."""
+
+    def __init__(self, operators: Mapping[str, Operator] | None = None):
+        env = TaskDataEnvironment({"__builtins__": SAFE_BUILTINS, **HELPERS})
+        super().__init__(environment=env)
+        self.operators = dict(operators or {})
+
+    def call_service(self, task, operation_name=None, operation_params=None, **kwargs):
+        operator = self.operators.get(operation_name)
+        if operator is None:
+            raise KeyError(f"unknown service operator {operation_name!r}")
+        params = {name: p["value"] for name, p in (operation_params or {}).items()}
+        return json.dumps(operator(task=task, **params), default=str)

@@ -1,0 +1,1 @@
+"""Use cases. Each public function is one user action and one transaction (`with ctx.uow()`)."""

@@ -1,0 +1,80 @@
+"""Open cases and show them."""
+from __future__ import annotations
+
+from zoneinfo import ZoneInfo
+
+from engine.context import Context
+from engine.errors import Forbidden, Invalid, NotFound
+from engine.models import Case, CaseNumber, IPRight, IPType, Party, PartyKind, PartyRole, Role, User
+from engine.services import access, audit, instances, lookups, numbers, views
+from engine.services.case_input import validate_open_case
+
+LOCAL_TZ = ZoneInfo("Asia/Shanghai")
+
+# pipeline -> (registration number kind, roles that may open such a case)
+PIPELINES = {
+    "enforcement": ("线", {Role.OFFICER}),
+}
+
+
+def _party(role: PartyRole, data: dict | None) -> list[Party]:
+    if not data:
+        return []
+    return [Party(role=role, kind=PartyKind(data["kind"]), name=data["name"], uscc=data.get("uscc"))]
+
+
+def open_case(ctx: Context, *, username: str, pipeline: str, unit_code: str, fields: dict) -> dict:
+    """Register a case, issue its number and start its workflow; returns the case view."""
+    if pipeline not in PIPELINES:
+        raise Invalid("Unknown pipeline {pipeline}; choose one of {choices}.", errors={"pipeline": ["unknown"]},
+                      pipeline=pipeline, choices=", ".join(sorted(PIPELINES)))
+    data = validate_open_case(fields)
+    kind, opener_roles = PIPELINES[pipeline]
+    with ctx.uow() as uow:
+        s = uow.session
+        now = ctx.clock.now()
+        actor = lookups.user(s, username)
+        unit = lookups.unit(s, unit_code)
+        if unit.id not in access.visible_unit_ids(s, actor):
+            raise Forbidden("{username} cannot open cases for unit {unit}.", username=username, unit=unit_code)
+        if not actor.roles & opener_roles:
+            raise Forbidden("{username} has no role that may open {pipeline} cases.",
+                            username=username, pipeline=pipeline)
+        number = numbers.next_number(s, unit, now.astimezone(LOCAL_TZ).year, kind)
+        case = Case(number=number, pipeline=pipeline, unit=unit, title=data["title"], status="open",
+                    is_major=data["is_major"], priority=data["priority"], opened_by_id=actor.id,
+                    opened_at=now, details={})
+        case.numbers.append(CaseNumber(kind=kind, number=number, issued_by=unit.name, issued_at=now))
+        rights = [{"ip_type": data["ip_type"], "number": data["right_number"], "holder": data["right_holder"],
+                   "title": data["right_title"]}, *data["extra_rights"]]
+        case.rights = [IPRight(ip_type=IPType(r["ip_type"]), number=r.get("number"), holder=r.get("holder"),
+                               title=r.get("title")) for r in rights]
+        case.parties = _party(PartyRole.RESPONDENT, data["respondent"]) + \
+            _party(PartyRole.COMPLAINANT, data["complainant"])
+        s.add(case)
+        s.flush()
+        audit.record(s, at=now, action="case.opened", actor=actor, case=case, after=views.case_summary(case))
+        _, first_tasks = instances.start(ctx, s, case, pipeline, now)
+        instances.assign_first_task(first_tasks, actor, now)
+        view = views.case_view(s, case)
+        uow.commit()
+    return view
+
+
+def show_case(ctx: Context, number: str, viewer: str | None = None) -> dict:
+    """The case page's content; with a viewer, cases outside their scope do not exist."""
+    with ctx.uow() as uow:
+        s = uow.session
+        case = lookups.case(s, number)
+        if viewer is not None:
+            user = lookups.user(s, viewer)
+            ensure_visible(ctx, s, user, case)
+        return views.case_view(s, case)
+
+
+def ensure_visible(ctx: Context, session, user: User, case: Case) -> None:
+    if case.unit_id not in access.visible_unit_ids(session, user):
+        audit.record(session, at=ctx.clock.now(), action="access.denied", actor=user, case=case,
+                     details={"number": case.number})
+        session.commit()
+        raise NotFound("No case numbered {number}.", number=case.number)

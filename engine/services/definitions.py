@@ -1,0 +1,69 @@
+"""Deploy BPMN files as versioned definitions and load their parsed specs."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from engine.errors import NotFound, WorkflowDefinitionError
+from engine.forms.definitions import FormRegistry
+from engine.models import Role, User, WorkflowDefinition
+from engine.runtime.specs import ProcessSpecs, content_hash, human_steps, parse, specs_for
+from engine.services import audit
+
+ROLE_CODES = {r.value for r in Role}
+
+
+@dataclass(frozen=True)
+class Deployment:
+    process_id: str
+    version: int
+    created: bool  # False: the file was unchanged
+
+
+def check_definition(specs: ProcessSpecs, forms: FormRegistry) -> None:
+    """Every human step needs a known role and an existing form."""
+    for step in human_steps(specs):
+        if step.role not in ROLE_CODES:
+            raise WorkflowDefinitionError("task {task} has no known role (lane or 'role' property): {role}",
+                                          task=step.bpmn_id, role=step.role)
+        if not step.form_id or step.form_id not in forms:
+            raise WorkflowDefinitionError("task {task} names no existing form: {form}",
+                                          task=step.bpmn_id, form=step.form_id)
+
+
+def deploy(session: Session, forms: FormRegistry, xml: bytes, process_id: str, filename: str,
+           at, actor: User | None = None) -> Deployment:
+    digest = content_hash(xml)
+    existing = session.scalar(select(WorkflowDefinition).where(
+        WorkflowDefinition.process_id == process_id, WorkflowDefinition.content_hash == digest))
+    if existing:
+        return Deployment(process_id, existing.version, created=False)
+    check_definition(parse(xml, process_id, filename), forms)
+    version = (session.scalar(select(func.max(WorkflowDefinition.version))
+                              .where(WorkflowDefinition.process_id == process_id)) or 0) + 1
+    session.add(WorkflowDefinition(process_id=process_id, version=version, content_hash=digest,
+                                   bpmn_xml=xml, filename=filename, deployed_at=at,
+                                   deployed_by_id=actor.id if actor else None))
+    audit.record(session, at=at, action="workflow.deployed", actor=actor,
+                 details={"process_id": process_id, "version": version, "sha256": digest})
+    return Deployment(process_id, version, created=True)
+
+
+def deploy_directory(session: Session, forms: FormRegistry, workflows_dir: Path, at) -> list[Deployment]:
+    return [deploy(session, forms, path.read_bytes(), path.stem, path.name, at)
+            for path in sorted(workflows_dir.glob("*.bpmn"))]
+
+
+def latest(session: Session, process_id: str) -> WorkflowDefinition:
+    found = session.scalar(select(WorkflowDefinition).where(WorkflowDefinition.process_id == process_id)
+                           .order_by(WorkflowDefinition.version.desc()).limit(1))
+    if found is None:
+        raise NotFound("No workflow {process_id} is deployed; run `ipcase db upgrade`.", process_id=process_id)
+    return found
+
+
+def specs_of(definition: WorkflowDefinition) -> ProcessSpecs:
+    return specs_for(bytes(definition.bpmn_xml), definition.process_id)

@@ -1,0 +1,117 @@
+"""Run a case's workflow instance inside the caller's transaction and mirror its tasks as rows."""
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from engine.context import Context
+from engine.models import Case, HumanTask, User, WorkflowInstance
+from engine.runtime.script_engine import OperatorScriptEngine
+from engine.runtime.stepper import WorkflowRun
+from engine.services import definitions
+from engine.services.operators import operators_for
+
+TERMINAL_OUTCOMES_OPEN = {"transfer_requested"}  # ended here, but the case goes on elsewhere
+
+
+def _script_engine(session: Session, case: Case, now: datetime) -> OperatorScriptEngine:
+    return OperatorScriptEngine(operators_for(session, case, now))
+
+
+def initial_data(case: Case) -> dict:
+    right = case.rights[0] if case.rights else None
+    return {"case": {
+        "number": case.number, "unit": case.unit.code, "pipeline": case.pipeline,
+        "ip_type": right.ip_type.value if right else None, "is_major": case.is_major,
+    }}
+
+
+def start(ctx: Context, session: Session, case: Case, process_id: str,
+          now: datetime) -> tuple[WorkflowInstance, list[HumanTask]]:
+    """Start the latest version of `process_id` for the case; returns it and its first tasks."""
+    definition = definitions.latest(session, process_id)
+    specs = definitions.specs_of(definition)
+    run = WorkflowRun.start(specs, initial_data(case), _script_engine(session, case, now),
+                            ctx.settings.rewind_depth)
+    instance = WorkflowInstance(case_id=case.id, definition=definition, state="", started_at=now, updated_at=now)
+    session.add(instance)
+    session.flush()
+    return instance, save(session, instance, case, run, now)
+
+
+def load(ctx: Context, session: Session, instance: WorkflowInstance, case: Case, now: datetime) -> WorkflowRun:
+    specs = definitions.specs_of(instance.definition)
+    return WorkflowRun.load(instance.state, specs, _script_engine(session, case, now), ctx.settings.rewind_depth)
+
+
+def save(session: Session, instance: WorkflowInstance, case: Case, run: WorkflowRun, now: datetime) -> list[HumanTask]:
+    """Persist the instance state and sync task rows; returns the newly opened tasks."""
+    instance.state = run.dump()
+    instance.updated_at = now
+    instance.next_timer_at = run.next_timer_due()
+    if run.is_completed():
+        instance.status = "completed"
+        instance.outcome = run.outcome()
+        instance.completed_at = now
+    opened = _sync_tasks(session, instance, case, run, now)
+    _update_case(session, case, instance, opened, now)
+    return opened
+
+
+def _sync_tasks(session: Session, instance: WorkflowInstance, case: Case, run: WorkflowRun,
+                now: datetime) -> list[HumanTask]:
+    ready = {r.spiff_id: r for r in run.ready_human_tasks()}
+    open_rows = session.scalars(select(HumanTask).where(
+        HumanTask.instance_id == instance.id, HumanTask.state == "open")).all()
+    for row in open_rows:
+        if row.spiff_task_id not in ready:
+            row.state = "cancelled"
+            row.completed_at = now
+    known = {row.spiff_task_id for row in open_rows}
+    opened = []
+    for spiff_id, ready_task in ready.items():
+        if spiff_id in known:
+            continue
+        step = ready_task.step
+        row = HumanTask(case_id=case.id, instance_id=instance.id, spiff_task_id=spiff_id,
+                        bpmn_id=step.bpmn_id, name=step.name, form_id=step.form_id, role=step.role,
+                        unit_id=case.unit_id, priority=case.priority, created_at=now, state="open")
+        session.add(row)
+        opened.append(row)
+    session.flush()
+    return opened
+
+
+def _update_case(session: Session, case: Case, instance: WorkflowInstance, opened: list[HumanTask],
+                 now: datetime) -> None:
+    if opened:
+        case.stage = opened[-1].bpmn_id
+    if instance.status == "completed":
+        still_running = session.scalar(select(WorkflowInstance.id).where(
+            WorkflowInstance.case_id == case.id, WorkflowInstance.status == "running").limit(1))
+        if still_running is None:
+            case.status = instance.outcome or "completed"
+            case.stage = None
+            if case.status not in TERMINAL_OUTCOMES_OPEN:
+                case.closed_at = now
+
+
+def lock(session: Session, instance_id: int) -> WorkflowInstance:
+    """Load the instance row for update: writers of one instance queue here."""
+    return session.scalars(select(WorkflowInstance).where(WorkflowInstance.id == instance_id)
+                           .with_for_update()).one()
+
+
+def current_instance(session: Session, case: Case) -> WorkflowInstance | None:
+    return session.scalar(select(WorkflowInstance).where(WorkflowInstance.case_id == case.id)
+                          .order_by(WorkflowInstance.id.desc()).limit(1))
+
+
+def assign_first_task(tasks: list[HumanTask], user: User, now: datetime) -> None:
+    """The person who opens a case holds its first step when they have its role."""
+    for task in tasks:
+        if task.assignee_id is None and user.unit_id == task.unit_id and user.has_role(task.role):
+            task.assignee_id = user.id
+            task.claimed_at = now

@@ -1,0 +1,39 @@
+"""Load-or-NotFound helpers shared by the services."""
+from __future__ import annotations
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from engine.errors import NotFound
+from engine.models import Case, CaseNumber, HumanTask, Unit, User
+
+
+def user(session: Session, username: str) -> User:
+    found = session.scalar(select(User).where(User.username == username))
+    if found is None or not found.active:
+        raise NotFound("No active user named {username}.", username=username)
+    return found
+
+
+def unit(session: Session, code: str) -> Unit:
+    found = session.scalar(select(Unit).where(Unit.code == code))
+    if found is None:
+        raise NotFound("No unit with code {code}.", code=code)
+    return found
+
+
+def case(session: Session, number: str) -> Case:
+    """A case by any of its numbers (registration, filing, another body's)."""
+    found = session.scalar(select(Case).where(Case.number == number))
+    if found is None:
+        found = session.scalar(select(Case).join(CaseNumber).where(CaseNumber.number == number))
+    if found is None:
+        raise NotFound("No case numbered {number}.", number=number)
+    return found
+
+
+def task(session: Session, task_id: int) -> HumanTask:
+    found = session.get(HumanTask, task_id)
+    if found is None:
+        raise NotFound("No task {task_id}.", task_id=task_id)
+    return found

@@ -1,0 +1,202 @@
+"""The task inbox and what users do with tasks: claim, unclaim, reassign, save a draft, complete."""
+from __future__ import annotations
+
+from sqlalchemy import or_, select, update
+from sqlalchemy.orm import Session
+from sqlalchemy.orm.exc import StaleDataError
+
+from engine.context import Context
+from engine.errors import Conflict, Forbidden, Invalid, NotFound, TaskAlreadyCompleted
+from engine.forms.jsonschema import schema_to_jsonschema
+from engine.forms.schema import schema_for
+from engine.forms.validation import validate_submission
+from engine.models import Case, HumanTask, Role, User
+from engine.services import access, audit, instances, lookups, views
+
+TABS = ("all", "mine", "group")
+
+
+def _inbox_query(user: User, tab: str):
+    mine = HumanTask.assignee_id == user.id
+    group = (HumanTask.assignee_id.is_(None) & (HumanTask.unit_id == user.unit_id)
+             & HumanTask.role.in_([r.value for r in user.roles]))
+    where = {"mine": mine, "group": group, "all": or_(mine, group)}[tab]
+    return (select(HumanTask).where(HumanTask.state == "open", where)
+            .order_by(HumanTask.due_at.is_(None), HumanTask.due_at, HumanTask.id))
+
+
+def list_tasks(ctx: Context, *, username: str, tab: str = "all", limit: int = 100) -> list[dict]:
+    """Open tasks assigned to the user ("mine"), claimable by them ("group"), or both."""
+    if tab not in TABS:
+        raise Invalid("Unknown inbox tab {tab}; choose one of {choices}.", errors={"tab": ["unknown"]},
+                      tab=tab, choices=", ".join(TABS))
+    with ctx.uow() as uow:
+        user = lookups.user(uow.session, username)
+        rows = uow.session.scalars(_inbox_query(user, tab).limit(limit)).all()
+        return views.task_rows_view(uow.session, list(rows))
+
+
+def _visible_task(ctx: Context, session: Session, user: User | None, task_id: int) -> HumanTask:
+    task = lookups.task(session, task_id)
+    if user is not None and task.unit_id not in access.visible_unit_ids(session, user):
+        audit.record(session, at=ctx.clock.now(), action="access.denied", actor=user,
+                     details={"task_id": task_id})
+        session.commit()
+        raise NotFound("No task {task_id}.", task_id=task_id)
+    return task
+
+
+def show_task(ctx: Context, task_id: int, username: str | None = None) -> dict:
+    """The task, its case, its role and its form as JSON Schema (for other tools and the API)."""
+    with ctx.uow() as uow:
+        s = uow.session
+        user = lookups.user(s, username) if username else None
+        task = _visible_task(ctx, s, user, task_id)
+        form = ctx.forms.get(task.form_id)
+        [row] = views.task_rows_view(s, [task])
+        case = _case(s, task)
+        return {
+            **row,
+            "data": task.data, "draft": task.draft,
+            "case_summary": views.case_summary(case),
+            "form_schema": schema_to_jsonschema(schema_for(form), form.title),
+            "earlier": _earlier_data(s, task),
+        }
+
+
+def _earlier_data(session: Session, task: HumanTask) -> dict:
+    """The latest submitted data of every earlier step of the case, by form id."""
+    rows = session.scalars(select(HumanTask).where(
+        HumanTask.case_id == task.case_id, HumanTask.state == "completed").order_by(HumanTask.id)).all()
+    return {r.form_id: r.data for r in rows if r.form_id}
+
+
+def claim(ctx: Context, *, username: str, task_id: int) -> dict:
+    with ctx.uow() as uow:
+        s = uow.session
+        now = ctx.clock.now()
+        user = lookups.user(s, username)
+        task = _visible_task(ctx, s, user, task_id)
+        if not access.can_take(user, task):
+            raise Forbidden("Task {task_id} needs the role {role} in its unit.", task_id=task_id, role=task.role)
+        # One conditional UPDATE: of two users claiming at once, exactly one matches.
+        claimed = s.execute(update(HumanTask).where(
+            HumanTask.id == task_id, HumanTask.state == "open", HumanTask.assignee_id.is_(None))
+            .values(assignee_id=user.id, claimed_at=now)).rowcount
+        if not claimed:
+            s.refresh(task)
+            if task.state != "open":
+                raise TaskAlreadyCompleted("Task {task_id} is already completed.", task_id=task_id)
+            if task.assignee_id == user.id:
+                raise Conflict("You already hold task {task_id}.", task_id=task_id)
+            raise Conflict("Task {task_id} has already been claimed by someone else.", task_id=task_id)
+        s.refresh(task)
+        audit.record(s, at=now, action="task.claimed", actor=user, case=_case(s, task), task=task,
+                     before={"assignee": None}, after={"assignee": username})
+        [view] = views.task_rows_view(s, [task])
+        uow.commit()
+    return view
+
+
+def unclaim(ctx: Context, *, username: str, task_id: int) -> dict:
+    with ctx.uow() as uow:
+        s = uow.session
+        now = ctx.clock.now()
+        user = lookups.user(s, username)
+        task = _visible_task(ctx, s, user, task_id)
+        _ensure_open(task)
+        if task.assignee_id != user.id:
+            raise Forbidden("Only the holder can release task {task_id}.", task_id=task_id)
+        task.assignee_id, task.claimed_at = None, None
+        audit.record(s, at=now, action="task.unclaimed", actor=user, case=_case(s, task), task=task,
+                     before={"assignee": username}, after={"assignee": None})
+        [view] = views.task_rows_view(s, [task])
+        uow.commit()
+    return view
+
+
+def reassign(ctx: Context, *, username: str, task_id: int, to_username: str, reason: str) -> dict:
+    """A unit head (their unit) or supervisor (their scope) hands a task to a suitable user."""
+    if not reason or not reason.strip():
+        raise Invalid("A reason is required to reassign a task.", errors={"reason": ["required"]})
+    with ctx.uow() as uow:
+        s = uow.session
+        now = ctx.clock.now()
+        user = lookups.user(s, username)
+        task = _visible_task(ctx, s, user, task_id)
+        _ensure_open(task)
+        if not (user.has_role(Role.UNIT_HEAD) and user.unit_id == task.unit_id) and not user.has_role(Role.SUPERVISOR):
+            raise Forbidden("Only the unit head or a supervisor may reassign tasks.")
+        target = lookups.user(s, to_username)
+        if not access.can_take(target, task):
+            raise Invalid("{to} cannot take this task: it needs the role {role} in unit {unit}.",
+                          errors={"to": ["unsuitable"]}, to=to_username, role=task.role, unit=task.unit_id)
+        before = views.task_rows_view(s, [task])[0]["assignee"]
+        task.assignee_id, task.claimed_at = target.id, now
+        audit.record(s, at=now, action="task.reassigned", actor=user, case=_case(s, task), task=task,
+                     before={"assignee": before}, after={"assignee": to_username}, details={"reason": reason})
+        [view] = views.task_rows_view(s, [task])
+        uow.commit()
+    return view
+
+
+def save_draft(ctx: Context, *, username: str, task_id: int, data: dict) -> dict:
+    """Keep partial input without validating or completing it."""
+    if not isinstance(data, dict):
+        raise Invalid("Form data must be an object of field values.", errors={"_schema": ["not an object"]})
+    with ctx.uow() as uow:
+        s = uow.session
+        user = lookups.user(s, username)
+        task = _visible_task(ctx, s, user, task_id)
+        _ensure_open(task)
+        access.ensure_can_complete(user, task)
+        known = {f.name for f in ctx.forms.get(task.form_id).fields}
+        task.draft = {k: v for k, v in data.items() if k in known}
+        [view] = views.task_rows_view(s, [task])
+        uow.commit()
+    return view
+
+
+def complete(ctx: Context, *, username: str, task_id: int, data: dict) -> dict:
+    """Validate the form, run the workflow on, persist and audit: all or nothing."""
+    with ctx.uow() as uow:
+        s = uow.session
+        now = ctx.clock.now()
+        user = lookups.user(s, username)
+        task = _visible_task(ctx, s, user, task_id)
+        instance = instances.lock(s, task.instance_id)
+        s.refresh(task)  # what the previous holder of the lock committed
+        _ensure_open(task)
+        access.ensure_can_complete(user, task)
+        submission = validate_submission(ctx.forms.get(task.form_id), data)
+        case = _case(s, task)
+        run = instances.load(ctx, s, instance, case, now)
+        run.complete(task.spiff_task_id, {task.form_id: submission.typed})
+        previous = _earlier_data(s, task).get(task.form_id)
+        task.state, task.completed_at, task.completed_by_id = "completed", now, user.id
+        task.data, task.draft = submission.json, None
+        if task.assignee_id is None:
+            task.assignee_id, task.claimed_at = user.id, now
+        audit.record(s, at=now, action="task.completed", actor=user, case=case, task=task,
+                     before=previous, after=submission.json, details={"step": task.bpmn_id})
+        opened = instances.save(s, instance, case, run, now)
+        if instance.status == "completed":
+            audit.record(s, at=now, action="workflow.ended", actor=user, case=case,
+                         details={"outcome": instance.outcome})
+        result = {"task": views.task_rows_view(s, [task])[0], "case": views.case_summary(case),
+                  "next_tasks": views.task_rows_view(s, opened)}
+        try:
+            uow.commit()
+        except StaleDataError:
+            raise TaskAlreadyCompleted("Task {task_id} was completed by someone else meanwhile.",
+                                       task_id=task_id) from None
+    return result
+
+
+def _ensure_open(task: HumanTask) -> None:
+    if task.state != "open":
+        raise TaskAlreadyCompleted("Task {task_id} is already {state}.", task_id=task.id, state=task.state)
+
+
+def _case(session: Session, task: HumanTask) -> Case:
+    return session.get(Case, task.case_id)

@@ -1,0 +1,78 @@
+"""Plain, JSON-ready dicts of the domain objects, shared by the CLI, the web and the API."""
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from engine.models import AuditEvent, Case, HumanTask, User, WorkflowInstance
+
+
+def iso(value: datetime | None) -> str | None:
+    return value.isoformat() if value else None
+
+
+def _usernames(session: Session, ids: set[int | None]) -> dict[int, str]:
+    ids = {i for i in ids if i is not None}
+    if not ids:
+        return {}
+    return dict(session.execute(select(User.id, User.username).where(User.id.in_(ids))).all())
+
+
+def user_view(user: User) -> dict:
+    return {
+        "username": user.username, "full_name": user.full_name, "unit": user.unit.code,
+        "unit_name": user.unit.name, "roles": sorted(r.value for r in user.roles), "active": user.active,
+    }
+
+
+def task_row_view(task: HumanTask, case: Case, names: dict[int, str]) -> dict:
+    return {
+        "id": task.id, "name": task.name, "step": task.bpmn_id, "form": task.form_id, "role": task.role,
+        "state": task.state, "case": case.number, "case_title": case.title, "pipeline": case.pipeline,
+        "unit": case.unit.code, "assignee": names.get(task.assignee_id), "created_at": iso(task.created_at),
+        "claimed_at": iso(task.claimed_at), "completed_at": iso(task.completed_at),
+        "completed_by": names.get(task.completed_by_id), "due_at": iso(task.due_at), "priority": task.priority,
+    }
+
+
+def task_rows_view(session: Session, rows: list[HumanTask]) -> list[dict]:
+    cases = {c.id: c for c in session.scalars(select(Case).where(Case.id.in_({r.case_id for r in rows})))}
+    names = _usernames(session, {r.assignee_id for r in rows} | {r.completed_by_id for r in rows})
+    return [task_row_view(r, cases[r.case_id], names) for r in rows]
+
+
+def case_summary(case: Case) -> dict:
+    return {
+        "number": case.number, "pipeline": case.pipeline, "unit": case.unit.code, "unit_name": case.unit.name,
+        "title": case.title, "status": case.status, "stage": case.stage, "is_major": case.is_major,
+        "opened_at": iso(case.opened_at), "closed_at": iso(case.closed_at),
+        "numbers": [{"kind": n.kind, "number": n.number, "issued_by": n.issued_by} for n in case.numbers],
+        "rights": [{"ip_type": r.ip_type.value, "number": r.number, "holder": r.holder, "title": r.title}
+                   for r in case.rights],
+        "parties": [{"role": p.role.value, "kind": p.kind.value, "name": p.name, "uscc": p.uscc}
+                    for p in case.parties],
+    }
+
+
+def case_view(session: Session, case: Case) -> dict:
+    tasks = session.scalars(select(HumanTask).where(HumanTask.case_id == case.id, HumanTask.state == "open")
+                            .order_by(HumanTask.id)).all()
+    events = session.scalars(select(AuditEvent).where(AuditEvent.case_id == case.id)
+                             .order_by(AuditEvent.at, AuditEvent.id)).all()
+    instances = session.scalars(select(WorkflowInstance).where(WorkflowInstance.case_id == case.id)
+                                .order_by(WorkflowInstance.id)).all()
+    names = _usernames(session, {e.actor_id for e in events})
+    task_names = dict(session.execute(select(HumanTask.id, HumanTask.name).where(
+        HumanTask.id.in_({e.task_id for e in events if e.task_id}))).all()) if events else {}
+    return {
+        **case_summary(case),
+        "open_tasks": task_rows_view(session, list(tasks)),
+        "instances": [{"process_id": i.definition.process_id, "version": i.definition.version,
+                       "status": i.status, "outcome": i.outcome, "started_at": iso(i.started_at),
+                       "completed_at": iso(i.completed_at)} for i in instances],
+        "timeline": [{"at": iso(e.at), "actor": names.get(e.actor_id), "action": e.action,
+                      "task": task_names.get(e.task_id), "task_id": e.task_id, "before": e.before,
+                      "after": e.after, "details": e.details} for e in events],
+    }

@@ -1,0 +1,1 @@
+"""ipcase web app (Flask): thin views over engine services."""
