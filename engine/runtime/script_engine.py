@@ -14,6 +14,7 @@ from decimal import Decimal
 from typing import Callable, Mapping
 
 from SpiffWorkflow.bpmn.script_engine import PythonScriptEngine, TaskDataEnvironment
+from SpiffWorkflow.bpmn.exceptions import WorkflowTaskException
 
 SAFE_BUILTINS = {
     "len": len, "min": min, "max": max, "abs": abs, "any": any, "all": all, "sum": sum,
@@ -37,6 +38,6 @@ class OperatorScriptEngine(PythonScriptEngine):
     def call_service(self, task, operation_name=None, operation_params=None, **kwargs):
         operator = self.operators.get(operation_name)
         if operator is None:
-            raise KeyError(f"unknown service operator {operation_name!r}")
+            raise WorkflowTaskException(f"unknown service operator {operation_name!r}", task=task)
         params = {name: p["value"] for name, p in (operation_params or {}).items()}
         return json.dumps(operator(task=task, **params), default=str)

@@ -1,0 +1,62 @@
+# The two commands: `make run` and `make test`. Everything else supports them.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+PG_URL ?= postgresql+psycopg://postgres@127.0.0.1:5432/test
+HOST ?= 127.0.0.1
+PORT ?= 5000
+PYTEST_ARGS ?=
+
+.PHONY: run test test-sqlite test-postgres install assets chromium postgres bench bench-quick lock clean
+
+run: install assets
+	$(BIN)/ipcase db upgrade
+	$(BIN)/ipcase demo load
+	$(BIN)/ipcase serve --host $(HOST) --port $(PORT)
+
+test: install assets chromium postgres
+	$(MAKE) test-sqlite
+	$(MAKE) test-postgres
+
+test-sqlite:
+	@echo "== test suite on SQLite =="
+	env -u DATABASE_URL $(BIN)/pytest $(PYTEST_ARGS)
+
+test-postgres:
+	@echo "== test suite on PostgreSQL =="
+	DATABASE_URL=$(PG_URL) $(BIN)/pytest $(PYTEST_ARGS)
+
+install: $(STAMP)
+
+$(STAMP): setup.cfg constraints.txt pyproject.toml
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install -q --upgrade pip
+	$(BIN)/pip install -q -c constraints.txt -e '.[test]'
+	touch $@
+
+assets: node_modules/.package-lock.json
+
+node_modules/.package-lock.json: package.json package-lock.json
+	npm ci --no-audit --no-fund
+
+chromium:
+	@command -v chromium >/dev/null || (apt-get update && apt-get install -y chromium)
+
+postgres:
+	@pg_isready -q -h 127.0.0.1 -p 5432 || pg_ctlcluster --skip-systemctl-redirect 15 main start
+	@for i in 1 2 3 4 5 6 7 8 9 10; do pg_isready -q -h 127.0.0.1 -p 5432 && exit 0; sleep 1; done; \
+		echo "PostgreSQL is not answering at 127.0.0.1:5432" >&2; exit 1
+
+bench: install postgres
+	DATABASE_URL=$(PG_URL) $(BIN)/python -m bench
+
+bench-quick: install postgres
+	DATABASE_URL=$(PG_URL) $(BIN)/python -m bench --quick
+
+# Refresh the constraints file after changing setup.cfg (then commit it).
+lock:
+	$(BIN)/pip freeze --exclude-editable | grep -v '^ipcase' > constraints.txt
+
+clean:
+	rm -rf $(VENV) node_modules instance
