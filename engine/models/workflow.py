@@ -57,10 +57,12 @@ class HumanTask(Base):
         Index("ix_human_tasks_group_inbox", "state", "unit_id", "role", "due_at"),
         Index("ix_human_tasks_my_inbox", "state", "assignee_id", "due_at"),
         Index("ix_human_tasks_instance_state", "instance_id", "state"),
+        # A case's tasks, and the latest submission of one form on it.
+        Index("ix_human_tasks_case_form", "case_id", "form_id", "id"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    case_id: Mapped[int] = mapped_column(ForeignKey("cases.id"), index=True)
+    case_id: Mapped[int] = mapped_column(ForeignKey("cases.id"))
     instance_id: Mapped[int] = mapped_column(ForeignKey("workflow_instances.id"))
     spiff_task_id: Mapped[str] = mapped_column(String(36))
     bpmn_id: Mapped[str] = mapped_column(String(64))

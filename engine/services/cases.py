@@ -54,7 +54,7 @@ def open_case(ctx: Context, *, username: str, pipeline: str, unit_code: str, fie
         s.add(case)
         s.flush()
         audit.record(s, at=now, action="case.opened", actor=actor, case=case, after=views.case_summary(case))
-        _, first_tasks = instances.start(ctx, s, case, pipeline, now)
+        _, first_tasks = instances.start(ctx, s, case, pipeline, now, actor)
         instances.assign_first_task(first_tasks, actor, now)
         view = views.case_view(s, case)
         uow.commit()

@@ -40,9 +40,14 @@ def holder_for(session, task: HumanTask) -> str:
     return user.username
 
 
-def drive(ctx: Context, number: str, answers: dict[str, dict], until: str | None = None,
+def drive(ctx: Context, number: str, answers: dict[str, dict | list[dict]], until: str | None = None,
           max_steps: int = 200) -> dict:
-    """Complete the case's open tasks with sample data (overridden per step) until it ends or reaches `until`."""
+    """Complete the case's open tasks with sample data until it ends or reaches `until`.
+
+    `answers` overrides the sample data per step id; a list gives one override per visit
+    of the step (the last one repeats), e.g. legal review returning the case once.
+    """
+    visits: dict[str, int] = {}
     for _ in range(max_steps):
         view = cases.show_case(ctx, number)
         todo = [t for t in view["open_tasks"] if t["step"] != until]
@@ -51,9 +56,17 @@ def drive(ctx: Context, number: str, answers: dict[str, dict], until: str | None
         task = todo[0]
         with ctx.uow() as uow:
             username = holder_for(uow.session, uow.session.get(HumanTask, task["id"]))
-        data = sample_submission(ctx.forms.get(task["form"]), answers.get(task["step"]))
+        data = sample_submission(ctx.forms.get(task["form"]), _answer(answers, task["step"], visits))
         tasks.complete(ctx, username=username, task_id=task["id"], data=data)
     raise RuntimeError(f"case {number} did not settle in {max_steps} steps")
+
+
+def _answer(answers: dict, step: str, visits: dict[str, int]) -> dict | None:
+    answer = answers.get(step)
+    n = visits[step] = visits.get(step, 0) + 1
+    if isinstance(answer, list):
+        return answer[min(n, len(answer)) - 1]
+    return answer
 
 
 def run_scenario(ctx: Context, scenario: Scenario, opener: str) -> dict:

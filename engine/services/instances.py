@@ -16,8 +16,8 @@ from engine.services.operators import operators_for
 TERMINAL_OUTCOMES_OPEN = {"transfer_requested"}  # ended here, but the case goes on elsewhere
 
 
-def _script_engine(session: Session, case: Case, now: datetime) -> OperatorScriptEngine:
-    return OperatorScriptEngine(operators_for(session, case, now))
+def _script_engine(session: Session, case: Case, now: datetime, actor: User | None) -> OperatorScriptEngine:
+    return OperatorScriptEngine(operators_for(session, case, now, actor))
 
 
 def initial_data(case: Case) -> dict:
@@ -28,12 +28,12 @@ def initial_data(case: Case) -> dict:
     }}
 
 
-def start(ctx: Context, session: Session, case: Case, process_id: str,
-          now: datetime) -> tuple[WorkflowInstance, list[HumanTask]]:
+def start(ctx: Context, session: Session, case: Case, process_id: str, now: datetime,
+          actor: User | None) -> tuple[WorkflowInstance, list[HumanTask]]:
     """Start the latest version of `process_id` for the case; returns it and its first tasks."""
     definition = definitions.latest(session, process_id)
     specs = definitions.specs_of(definition)
-    run = WorkflowRun.start(specs, initial_data(case), _script_engine(session, case, now),
+    run = WorkflowRun.start(specs, initial_data(case), _script_engine(session, case, now, actor),
                             ctx.settings.rewind_depth)
     instance = WorkflowInstance(case_id=case.id, definition=definition, state="", started_at=now, updated_at=now)
     session.add(instance)
@@ -41,9 +41,11 @@ def start(ctx: Context, session: Session, case: Case, process_id: str,
     return instance, save(session, instance, case, run, now)
 
 
-def load(ctx: Context, session: Session, instance: WorkflowInstance, case: Case, now: datetime) -> WorkflowRun:
+def load(ctx: Context, session: Session, instance: WorkflowInstance, case: Case, now: datetime,
+         actor: User | None) -> WorkflowRun:
     specs = definitions.specs_of(instance.definition)
-    return WorkflowRun.load(instance.state, specs, _script_engine(session, case, now), ctx.settings.rewind_depth)
+    return WorkflowRun.load(instance.state, specs, _script_engine(session, case, now, actor),
+                            ctx.settings.rewind_depth)
 
 
 def save(session: Session, instance: WorkflowInstance, case: Case, run: WorkflowRun, now: datetime) -> list[HumanTask]:

@@ -11,13 +11,13 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy.orm import Session
 
-from engine.models import Case, CaseNumber
+from engine.models import Case, CaseNumber, User
 from engine.services import audit, numbers
 
 LOCAL_TZ = ZoneInfo("Asia/Shanghai")
 
 
-def operators_for(session: Session, case: Case, now: datetime) -> dict[str, Callable]:
+def operators_for(session: Session, case: Case, now: datetime, actor: User | None) -> dict[str, Callable]:
     def issue_case_number(task, kind: str) -> str:
         """Issue the next number of `kind` (立 for filing) in the case's unit."""
         existing = next((n for n in case.numbers if n.kind == kind), None)
@@ -25,7 +25,7 @@ def operators_for(session: Session, case: Case, now: datetime) -> dict[str, Call
             return existing.number
         number = numbers.next_number(session, case.unit, now.astimezone(LOCAL_TZ).year, kind)
         case.numbers.append(CaseNumber(kind=kind, number=number, issued_by=case.unit.name, issued_at=now))
-        audit.record(session, at=now, action="case.number_issued", case=case,
+        audit.record(session, at=now, action="case.number_issued", actor=actor, case=case,
                      after={"kind": kind, "number": number})
         return number
 

@@ -1,7 +1,7 @@
 """The task inbox and what users do with tasks: claim, unclaim, reassign, save a draft, complete."""
 from __future__ import annotations
 
-from sqlalchemy import or_, select, update
+from sqlalchemy import func, or_, select, update
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.exc import StaleDataError
 
@@ -40,7 +40,7 @@ def _visible_task(ctx: Context, session: Session, user: User | None, task_id: in
     task = lookups.task(session, task_id)
     if user is not None and task.unit_id not in access.visible_unit_ids(session, user):
         audit.record(session, at=ctx.clock.now(), action="access.denied", actor=user,
-                     details={"task_id": task_id})
+                     case=_case(session, task), details={"task_id": task_id})
         session.commit()
         raise NotFound("No task {task_id}.", task_id=task_id)
     return task
@@ -66,9 +66,18 @@ def show_task(ctx: Context, task_id: int, username: str | None = None) -> dict:
 
 def _earlier_data(session: Session, task: HumanTask) -> dict:
     """The latest submitted data of every earlier step of the case, by form id."""
-    rows = session.scalars(select(HumanTask).where(
-        HumanTask.case_id == task.case_id, HumanTask.state == "completed").order_by(HumanTask.id)).all()
-    return {r.form_id: r.data for r in rows if r.form_id}
+    latest = (select(func.max(HumanTask.id)).where(HumanTask.case_id == task.case_id,
+                                                   HumanTask.state == "completed")
+              .group_by(HumanTask.form_id))
+    rows = session.execute(select(HumanTask.form_id, HumanTask.data).where(HumanTask.id.in_(latest))).all()
+    return {form_id: data for form_id, data in rows if form_id}
+
+
+def _previous_submission(session: Session, task: HumanTask) -> dict | None:
+    """What this step's form said the last time the case passed here (loops, returns)."""
+    return session.scalar(select(HumanTask.data).where(
+        HumanTask.case_id == task.case_id, HumanTask.form_id == task.form_id, HumanTask.state == "completed")
+        .order_by(HumanTask.id.desc()).limit(1))
 
 
 def claim(ctx: Context, *, username: str, task_id: int) -> dict:
@@ -170,15 +179,16 @@ def complete(ctx: Context, *, username: str, task_id: int, data: dict) -> dict:
         access.ensure_can_complete(user, task)
         submission = validate_submission(ctx.forms.get(task.form_id), data)
         case = _case(s, task)
-        run = instances.load(ctx, s, instance, case, now)
+        previous = _previous_submission(s, task)
+        # Audited before the workflow runs, so what the step triggers follows it in the timeline.
+        audit.record(s, at=now, action="task.completed", actor=user, case=case, task=task,
+                     before=previous, after=submission.json, details={"step": task.bpmn_id})
+        run = instances.load(ctx, s, instance, case, now, user)
         run.complete(task.spiff_task_id, {task.form_id: submission.typed})
-        previous = _earlier_data(s, task).get(task.form_id)
         task.state, task.completed_at, task.completed_by_id = "completed", now, user.id
         task.data, task.draft = submission.json, None
         if task.assignee_id is None:
             task.assignee_id, task.claimed_at = user.id, now
-        audit.record(s, at=now, action="task.completed", actor=user, case=case, task=task,
-                     before=previous, after=submission.json, details={"step": task.bpmn_id})
         opened = instances.save(s, instance, case, run, now)
         if instance.status == "completed":
             audit.record(s, at=now, action="workflow.ended", actor=user, case=case,

@@ -217,7 +217,7 @@ def upgrade() -> None:
     sa.PrimaryKeyConstraint('id', name=op.f('pk_human_tasks'))
     )
     with op.batch_alter_table('human_tasks', schema=None) as batch_op:
-        batch_op.create_index(batch_op.f('ix_human_tasks_case_id'), ['case_id'], unique=False)
+        batch_op.create_index('ix_human_tasks_case_form', ['case_id', 'form_id', 'id'], unique=False)
         batch_op.create_index('ix_human_tasks_group_inbox', ['state', 'unit_id', 'role', 'due_at'], unique=False)
         batch_op.create_index('ix_human_tasks_instance_state', ['instance_id', 'state'], unique=False)
         batch_op.create_index('ix_human_tasks_my_inbox', ['state', 'assignee_id', 'due_at'], unique=False)
@@ -253,7 +253,7 @@ def downgrade() -> None:
         batch_op.drop_index('ix_human_tasks_my_inbox')
         batch_op.drop_index('ix_human_tasks_instance_state')
         batch_op.drop_index('ix_human_tasks_group_inbox')
-        batch_op.drop_index(batch_op.f('ix_human_tasks_case_id'))
+        batch_op.drop_index('ix_human_tasks_case_form')
 
     op.drop_table('human_tasks')
     with op.batch_alter_table('workflow_instances', schema=None) as batch_op:

@@ -1,0 +1,104 @@
+"""Helpers shared by the benchmarks: a scratch database, counting statements, saving results."""
+from __future__ import annotations
+
+import json
+import os
+import platform
+import statistics
+import uuid
+from contextlib import contextmanager
+from datetime import datetime, timezone
+from pathlib import Path
+
+from argon2 import PasswordHasher
+from sqlalchemy import event, text
+
+from engine import migrate
+from engine.clocks.clock import SystemClock
+from engine.context import Context, build_context
+from engine.services import org
+from engine.services.deploy import deploy_all
+from engine.settings import Settings
+from engine.store.db import make_engine
+
+RESULTS = Path(__file__).parent / "results"
+
+
+@contextmanager
+def scratch_context(tmp_dir: Path):
+    """A migrated, seeded database for one benchmark: a fresh PostgreSQL schema when
+    DATABASE_URL names PostgreSQL, else a SQLite file; dropped afterwards."""
+    url = os.environ.get("DATABASE_URL")
+    schema = None
+    if url and url.startswith("postgresql"):
+        schema = f"bench_{uuid.uuid4().hex[:8]}"
+        admin = make_engine(url)
+        with admin.begin() as conn:
+            conn.execute(text(f'CREATE SCHEMA "{schema}"'))
+    else:
+        url = f"sqlite:///{tmp_dir / f'bench-{uuid.uuid4().hex[:8]}.db'}"
+    ctx = build_context(Settings(database_url=url, database_schema=schema), clock=SystemClock())
+    migrate.upgrade(ctx.db)
+    with ctx.uow() as uow:
+        units = org.seed_units(uow.session)
+        org.seed_users(uow.session, units, PasswordHasher(time_cost=1, memory_cost=1024).hash("x" * 8),
+                       ctx.clock.now())
+        uow.commit()
+    deploy_all(ctx)
+    try:
+        yield ctx
+    finally:
+        ctx.db.dispose()
+        if schema:
+            with admin.begin() as conn:
+                conn.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
+            admin.dispose()
+
+
+class StatementCounter:
+    """Counts the INSERT/UPDATE/DELETE statements and their rows on an engine while active."""
+
+    def __init__(self, ctx: Context):
+        self.engine = ctx.db
+        self.writes = 0
+        self.rows = 0
+
+    def _after(self, conn, cursor, statement, params, context, executemany):
+        verb = statement.lstrip().split(None, 1)[0].upper()
+        if verb in ("INSERT", "UPDATE", "DELETE"):
+            self.writes += 1
+            self.rows += max(cursor.rowcount, 0)
+
+    def __enter__(self):
+        event.listen(self.engine, "after_cursor_execute", self._after)
+        return self
+
+    def __exit__(self, *exc):
+        event.remove(self.engine, "after_cursor_execute", self._after)
+
+
+def percentile(values: list[float], pct: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(round(pct / 100 * (len(ordered) - 1))))]
+
+
+def median(values: list[float]) -> float:
+    return statistics.median(values)
+
+
+def save(name: str, figures: dict) -> Path:
+    RESULTS.mkdir(exist_ok=True)
+    path = RESULTS / f"{name}.json"
+    doc = {"benchmark": name, "at": datetime.now(timezone.utc).isoformat(), "machine": {
+        "python": platform.python_version(), "cpus": os.cpu_count(), "platform": platform.platform()},
+        "database": (os.environ.get("DATABASE_URL") or "sqlite").split("@")[-1], **figures}
+    path.write_text(json.dumps(doc, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+    return path
+
+
+def print_table(title: str, header: list[str], rows: list[list]) -> None:
+    widths = [max(len(str(x)) for x in col) for col in zip(header, *rows)]
+    print(f"\n{title}")
+    print("  ".join(str(h).ljust(w) for h, w in zip(header, widths)))
+    for row in rows:
+        print("  ".join(str(c).ljust(w) for c, w in zip(row, widths)))

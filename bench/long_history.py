@@ -1,0 +1,78 @@
+"""Long history: cost of one supplementary-investigation round (investigate → report →
+legal review returning the case) at loop iterations 1, 100, 500 and 1000, through the
+engine services (each step a full transaction with audit).
+
+Figures per sampled iteration: median time per step, statements and rows written per
+step, and the size of the stored instance state. Target: iteration 1000 ≤ 1.5 × iteration 1.
+"""
+from __future__ import annotations
+
+import tempfile
+import time
+from pathlib import Path
+
+from sqlalchemy import func, select
+
+from bench.common import StatementCounter, median, print_table, save, scratch_context
+from engine.forms.samples import sample_submission
+from engine.models import WorkflowInstance
+from engine.services import cases, tasks
+from engine.services.demo import drive, holder_for
+
+LOOP = ("investigate", "write_report", "legal_review")
+RETURN = {"legal_review": {"opinion": "return"}}
+
+
+def _round(ctx, number: str) -> tuple[list[float], int, int]:
+    """One loop round; returns per-step seconds, statements and rows written."""
+    times, writes, rows = [], 0, 0
+    for step in LOOP:
+        [task] = [t for t in cases.show_case(ctx, number)["open_tasks"] if t["step"] == step]
+        with ctx.uow() as uow:
+            from engine.models import HumanTask
+            user = holder_for(uow.session, uow.session.get(HumanTask, task["id"]))
+        data = sample_submission(ctx.forms.get(task["form"]), RETURN.get(step))
+        with StatementCounter(ctx) as counter:
+            start = time.perf_counter()
+            tasks.complete(ctx, username=user, task_id=task["id"], data=data)
+            times.append(time.perf_counter() - start)
+        writes += counter.writes
+        rows += counter.rows
+    return times, writes, rows
+
+
+def run(quick: bool = False) -> dict:
+    samples = [1, 100, 250] if quick else [1, 100, 500, 1000]
+    window = 5 if quick else 10  # rounds measured around each sample point
+    with tempfile.TemporaryDirectory() as tmp, scratch_context(Path(tmp)) as ctx:
+        number = cases.open_case(ctx, username="daiyue.officer1", pipeline="enforcement", unit_code="daiyue",
+                                 fields={"title": "bench", "ip_type": "trademark"})["number"]
+        drive(ctx, number, {}, until="investigate")
+        figures, done = [], 0
+        for target in samples:
+            while done < target - 1:
+                _round(ctx, number)
+                done += 1
+            step_times, writes, rows = [], 0, 0
+            for _ in range(window):
+                t, w, r = _round(ctx, number)
+                step_times += t
+                writes += w
+                rows += r
+                done += 1
+            with ctx.uow() as uow:
+                state_bytes = uow.session.scalar(select(func.length(WorkflowInstance.state)))
+            figures.append({"iteration": target, "median_step_ms": round(median(step_times) * 1000, 2),
+                            "statements_per_step": round(writes / (window * len(LOOP)), 1),
+                            "rows_per_step": round(rows / (window * len(LOOP)), 1),
+                            "state_bytes": state_bytes})
+    first, last = figures[0]["median_step_ms"], figures[-1]["median_step_ms"]
+    result = {"quick": quick, "rounds": done, "samples": figures, "ratio_last_to_first": round(last / first, 2),
+              "target_ratio": 1.5}
+    print_table("long history: supplementary-investigation loop (engine services, one transaction per step)",
+                ["iteration", "median step ms", "statements/step", "rows/step", "state bytes"],
+                [[f["iteration"], f["median_step_ms"], f["statements_per_step"], f["rows_per_step"], f["state_bytes"]]
+                 for f in figures])
+    print(f"iteration {figures[-1]['iteration']} / iteration 1 = {result['ratio_last_to_first']} (target ≤ 1.5)")
+    save("long_history", result)
+    return result

@@ -1,0 +1,1 @@
+"""Time: the injectable clock, the working-day calendar and deadline arithmetic."""

@@ -1,0 +1,40 @@
+"""The demo's enforcement cases: one at every step and one for every outcome."""
+from engine.services.demo import Scenario
+
+RETURN_ONCE = [{"opinion": "return"}, {"opinion": "agree"}]
+
+SCENARIOS = [
+    Scenario("涉嫌销售假冒“泰山”牌注册商标白酒", "daiyue", "trademark", until="register_lead"),
+    Scenario("涉嫌假冒“东平湖”地理标志产品", "dongping", "geographic_indication", until="verify_lead",
+             respondent="东平县某某水产有限公司"),
+    Scenario("涉嫌假冒他人专利（包装标注失效专利号）", "taishan", "patent", until="decide_filing",
+             respondent="泰安市泰山区某某机械厂"),
+    Scenario("涉嫌侵犯“肥城桃”地理标志专用权", "feicheng", "geographic_indication", until="investigate",
+             respondent="肥城市某某果品专业合作社"),
+    Scenario("网店销售侵犯注册商标专用权的运动鞋", "xintai", "trademark", until="write_report",
+             respondent="新泰市某某电子商务有限公司"),
+    Scenario("商业秘密侵权投诉（客户名单）", "gaoxin", "trade_secret", until="legal_review",
+             respondent="泰安高新区某某科技有限公司"),
+    Scenario("法制审核退回补充调查的商标案件", "daiyue", "trademark", until="legal_review",
+             answers={"legal_review": RETURN_ONCE}),
+    Scenario("跨区域销售侵权商品（重大案件）", "ningyang", "trademark", until="collective_discussion",
+             is_major=True, respondent="宁阳县某某批发部"),
+    Scenario("侵犯注册商标专用权（待告知）", "lvyou", "trademark", until="issue_notice"),
+    Scenario("侵犯注册商标专用权（陈述申辩期）", "dongping", "trademark", until="record_defence"),
+    Scenario("当事人申请听证的商标案件", "taishan", "trademark", until="hold_hearing",
+             answers={"record_defence": {"response": "hearing_requested"}}),
+    Scenario("侵犯注册商标专用权（待作出决定）", "feicheng", "trademark", until="decide_penalty"),
+    Scenario("侵犯注册商标专用权（执行中）", "xintai", "trademark", until="record_execution"),
+    Scenario("销售侵犯注册商标专用权商品（已结案）", "daiyue", "trademark"),
+    Scenario("举报线索经核查不予立案", "ningyang", "patent",
+             answers={"verify_lead": {"proposal": "not_file"}, "decide_filing": {"decision": "not_file"}}),
+    Scenario("违法情节轻微不予行政处罚", "gaoxin", "trademark",
+             answers={"approve_proposal": {"decision": "no_penalty"},
+                      "write_report": {"proposed_outcome": "no_penalty"}}),
+    Scenario("涉嫌犯罪拟移送公安机关", "taishan", "trademark",
+             answers={"approve_proposal": {"decision": "transfer"},
+                      "write_report": {"proposed_outcome": "transfer"}}),
+    Scenario("当事人已停业，撤销立案", "lvyou", "copyright",
+             answers={"approve_proposal": {"decision": "withdraw"},
+                      "write_report": {"proposed_outcome": "withdraw"}}),
+]

@@ -1,0 +1,27 @@
+"""Small helpers for service tests."""
+from engine.services import cases, tasks
+
+CASE_FIELDS = {
+    "title": "涉嫌销售侵犯注册商标专用权的商品", "ip_type": "trademark", "right_number": "第1234567号",
+    "right_holder": "泰山酒业集团", "respondent": {"name": "泰安市某某商贸有限公司", "kind": "enterprise",
+                                                 "uscc": "91370900MA3C0000XH"},
+}
+
+
+def open_case(ctx, unit="daiyue", user=None, **fields) -> dict:
+    return cases.open_case(ctx, username=user or f"{unit}.officer1", pipeline="enforcement",
+                           unit_code=unit, fields={**CASE_FIELDS, **fields})
+
+
+def open_task(ctx, number: str, step: str | None = None) -> dict:
+    view = cases.show_case(ctx, number)
+    found = [t for t in view["open_tasks"] if step is None or t["step"] == step]
+    assert found, f"no open task {step} on {number}: {[t['step'] for t in view['open_tasks']]}"
+    return found[0]
+
+
+def complete(ctx, number: str, step: str, user: str, **data) -> dict:
+    from engine.forms.samples import sample_submission
+    task = open_task(ctx, number, step)
+    payload = sample_submission(ctx.forms.get(task["form"]), data)
+    return tasks.complete(ctx, username=user, task_id=task["id"], data=payload)
