@@ -21,7 +21,8 @@ class WorkflowDefinition(Base):
     process_id: Mapped[str] = mapped_column(String(64))
     version: Mapped[int]
     content_hash: Mapped[str] = mapped_column(String(64))
-    bpmn_xml: Mapped[bytes] = mapped_column(LargeBinary)
+    # Deferred: steps find the parsed spec in a per-process cache keyed by content_hash.
+    bpmn_xml: Mapped[bytes] = mapped_column(LargeBinary, deferred=True)
     filename: Mapped[str] = mapped_column(String(200))
     deployed_at: Mapped[datetime]
     deployed_by_id: Mapped[Optional[int]] = mapped_column(ForeignKey("users.id"))

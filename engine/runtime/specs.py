@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import hashlib
 from dataclasses import dataclass
-from functools import lru_cache
 
 from lxml import etree
 from SpiffWorkflow.bpmn.parser.ValidationException import ValidationException
@@ -50,14 +49,19 @@ def parse(xml: bytes, process_id: str, filename: str = "upload.bpmn") -> Process
     return ProcessSpecs(process_id, spec, subs, content_hash(xml))
 
 
-@lru_cache(maxsize=64)
-def _parse_cached(xml: bytes, process_id: str) -> ProcessSpecs:
-    return parse(xml, process_id)
+_PARSED: dict[tuple[str, str], ProcessSpecs] = {}
 
 
-def specs_for(xml: bytes, process_id: str) -> ProcessSpecs:
-    """Parsed specs of a deployed definition, parsed once per process."""
-    return _parse_cached(xml, process_id)
+def specs_for(process_id: str, digest: str, load_xml) -> ProcessSpecs:
+    """Parsed specs of a deployed definition, parsed once per process.
+
+    Keyed by the content hash, so the cache can never be stale; `load_xml` is only
+    called on a miss (the XML column is deferred).
+    """
+    key = (process_id, digest)
+    if key not in _PARSED:
+        _PARSED[key] = parse(load_xml(), process_id)
+    return _PARSED[key]
 
 
 @dataclass(frozen=True)

@@ -65,5 +65,18 @@ def latest(session: Session, process_id: str) -> WorkflowDefinition:
     return found
 
 
+# Definition rows never change once deployed: id -> (process id, content hash), per process.
+_IDENTITY: dict[int, tuple[str, str]] = {}
+
+
 def specs_of(definition: WorkflowDefinition) -> ProcessSpecs:
-    return specs_for(bytes(definition.bpmn_xml), definition.process_id)
+    return specs_for(definition.process_id, definition.content_hash, lambda: bytes(definition.bpmn_xml))
+
+
+def specs_by_id(session: Session, definition_id: int) -> ProcessSpecs:
+    """Specs of a definition without loading its row on the hot path."""
+    if definition_id not in _IDENTITY:
+        definition = session.get(WorkflowDefinition, definition_id)
+        _IDENTITY[definition_id] = (definition.process_id, definition.content_hash)
+    process_id, digest = _IDENTITY[definition_id]
+    return specs_for(process_id, digest, lambda: bytes(session.get(WorkflowDefinition, definition_id).bpmn_xml))

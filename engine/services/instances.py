@@ -43,7 +43,7 @@ def start(ctx: Context, session: Session, case: Case, process_id: str, now: date
 
 def load(ctx: Context, session: Session, instance: WorkflowInstance, case: Case, now: datetime,
          actor: User | None) -> WorkflowRun:
-    specs = definitions.specs_of(instance.definition)
+    specs = definitions.specs_by_id(session, instance.definition_id)
     return WorkflowRun.load(instance.state, specs, _script_engine(session, case, now, actor),
                             ctx.settings.rewind_depth)
 

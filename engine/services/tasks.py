@@ -193,8 +193,8 @@ def complete(ctx: Context, *, username: str, task_id: int, data: dict) -> dict:
         if instance.status == "completed":
             audit.record(s, at=now, action="workflow.ended", actor=user, case=case,
                          details={"outcome": instance.outcome})
-        result = {"task": views.task_rows_view(s, [task])[0], "case": views.case_summary(case),
-                  "next_tasks": views.task_rows_view(s, opened)}
+        result = {"task": views.task_brief(task), "next_tasks": [views.task_brief(t) for t in opened],
+                  "case": {"number": case.number, "status": case.status, "stage": case.stage}}
         try:
             uow.commit()
         except StaleDataError:

@@ -37,6 +37,12 @@ def task_row_view(task: HumanTask, case: Case, names: dict[int, str]) -> dict:
     }
 
 
+def task_brief(task: HumanTask) -> dict:
+    """What a step's result needs of a task, without touching the database."""
+    return {"id": task.id, "name": task.name, "step": task.bpmn_id, "form": task.form_id, "role": task.role,
+            "state": task.state, "assignee_id": task.assignee_id, "due_at": iso(task.due_at)}
+
+
 def task_rows_view(session: Session, rows: list[HumanTask]) -> list[dict]:
     cases = {c.id: c for c in session.scalars(select(Case).where(Case.id.in_({r.case_id for r in rows})))}
     names = _usernames(session, {r.assignee_id for r in rows} | {r.completed_by_id for r in rows})
