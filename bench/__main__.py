@@ -5,7 +5,7 @@ import argparse
 import importlib
 import sys
 
-BENCHMARKS = ["long_history"]
+BENCHMARKS = ["throughput", "long_history"]
 
 
 def main(argv: list[str] | None = None) -> int:

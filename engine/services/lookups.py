@@ -2,14 +2,15 @@
 from __future__ import annotations
 
 from sqlalchemy import select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, joinedload
 
 from engine.errors import NotFound
 from engine.models import Case, CaseNumber, HumanTask, Unit, User
 
 
 def user(session: Session, username: str) -> User:
-    found = session.scalar(select(User).where(User.username == username))
+    found = session.execute(select(User).options(joinedload(User.role_rows))
+                            .where(User.username == username)).unique().scalar_one_or_none()
     if found is None or not found.active:
         raise NotFound("No active user named {username}.", username=username)
     return found

@@ -1,0 +1,139 @@
+"""Task throughput, three ways in one run on the same machine:
+
+1. ipcase: enforcement tasks completed through the engine services (validation,
+   SpiffWorkflow step, task rows, audit: one transaction each) on the configured database;
+2. the same diagram driven by plain in-memory SpiffWorkflow, serialising and
+   deserialising the whole workflow (spec included, as SpiffWorkflow does by default)
+   around every step;
+3. `pgbench -N` (simple-update TPC-B-like transactions) on the same PostgreSQL server,
+   as the ceiling for one small write transaction.
+
+Reported as completions (or transactions) per second and ratios. Target: ipcase ≥ 0.6 ×
+in-memory SpiffWorkflow.
+"""
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import subprocess
+import tempfile
+import time
+from pathlib import Path
+
+from SpiffWorkflow.bpmn import BpmnWorkflow
+from SpiffWorkflow.bpmn.serializer import BpmnWorkflowSerializer
+from SpiffWorkflow.spiff.serializer import DEFAULT_CONFIG
+from SpiffWorkflow.util.task import TaskState
+from sqlalchemy.engine import make_url
+
+from bench.common import print_table, save, scratch_context
+from engine.forms.samples import sample_submission
+from engine.forms.validation import validate_submission
+from engine.runtime.script_engine import OperatorScriptEngine
+from engine.runtime.specs import parse
+from engine.services import cases, tasks
+from engine.services.demo import holder_for
+
+WORKFLOWS = Path(__file__).resolve().parent.parent / "workflows"
+
+
+def _engine_run(ctx, n_cases: int) -> tuple[int, float]:
+    numbers = [cases.open_case(ctx, username="daiyue.officer1", pipeline="enforcement", unit_code="daiyue",
+                               fields={"title": f"bench {i}", "ip_type": "trademark"})["number"]
+               for i in range(n_cases)]
+    queue = [t for n in numbers for t in cases.show_case(ctx, n)["open_tasks"]]
+    samples = {f: sample_submission(ctx.forms.get(f)) for f in ctx.forms.ids()}
+    users: dict[tuple, str] = {}
+    done, elapsed = 0, 0.0
+    while queue:
+        task = queue.pop()
+        key = (task["role"], task.get("unit") or "daiyue")
+        if key not in users:
+            with ctx.uow() as uow:
+                from engine.models import HumanTask
+                users[key] = holder_for(uow.session, uow.session.get(HumanTask, task["id"]))
+        start = time.perf_counter()
+        result = tasks.complete(ctx, username=users[key], task_id=task["id"], data=samples[task["form"]])
+        elapsed += time.perf_counter() - start
+        done += 1
+        queue.extend(result["next_tasks"])
+    return done, elapsed
+
+
+def _spiff_run(ctx, n_cases: int) -> tuple[int, float]:
+    """Plain SpiffWorkflow: the same diagram and data, state round-tripped through JSON per step."""
+    specs = parse((WORKFLOWS / "enforcement.bpmn").read_bytes(), "enforcement")
+    serializer = BpmnWorkflowSerializer(BpmnWorkflowSerializer.configure(DEFAULT_CONFIG))
+    script_engine = OperatorScriptEngine({"issue_case_number": lambda task, kind: "X"})
+    # JSON-safe form data (the default serializer knows no Decimal/date), as a plain user would store it
+    plain = {f: validate_submission(ctx.forms.get(f), sample_submission(ctx.forms.get(f))).json
+             for f in ctx.forms.ids()}
+    done, elapsed = 0, 0.0
+    for i in range(n_cases):
+        wf = BpmnWorkflow(specs.spec, specs.subprocess_specs, script_engine=script_engine)
+        wf.get_next_task(state=TaskState.READY).set_data(case={"number": f"C{i}", "is_major": False})
+        wf.do_engine_steps()
+        state = serializer.serialize_json(wf)
+        while True:
+            start = time.perf_counter()
+            wf = serializer.deserialize_json(state)
+            wf.script_engine = script_engine
+            ready = wf.get_tasks(state=TaskState.READY, manual=True)
+            if not ready:
+                break
+            task = ready[0]
+            form = task.task_spec.extensions["properties"]["form"]
+            task.set_data(**{form: plain[form]})
+            task.run()
+            wf.do_engine_steps()
+            state = serializer.serialize_json(wf)
+            elapsed += time.perf_counter() - start
+            done += 1
+    return done, elapsed
+
+
+def _pgbench(seconds: int) -> float | None:
+    url = os.environ.get("DATABASE_URL", "")
+    if not url.startswith("postgresql") or not shutil.which("pgbench"):
+        return None
+    u = make_url(url)
+    conn = ["-h", u.host or "127.0.0.1", "-p", str(u.port or 5432), "-U", u.username or "postgres"]
+    db = "ipcase_pgbench"
+    subprocess.run(["dropdb", "--if-exists", *conn, db], check=True, capture_output=True)
+    subprocess.run(["createdb", *conn, db], check=True, capture_output=True)
+    try:
+        subprocess.run(["pgbench", "-i", "-q", "-s", "1", *conn, db], check=True, capture_output=True)
+        out = subprocess.run(["pgbench", "-N", "-c", "1", "-j", "1", "-T", str(seconds), *conn, db],
+                             check=True, capture_output=True, text=True).stdout
+        return float(re.search(r"tps = ([\d.]+)", out).group(1))
+    finally:
+        subprocess.run(["dropdb", "--if-exists", *conn, db], capture_output=True)
+
+
+def run(quick: bool = False) -> dict:
+    n_cases = 10 if quick else 60
+    with tempfile.TemporaryDirectory() as tmp, scratch_context(Path(tmp)) as ctx:
+        engine_done, engine_s = _engine_run(ctx, n_cases)
+        spiff_done, spiff_s = _spiff_run(ctx, n_cases)
+    pg_tps = _pgbench(5 if quick else 15)
+    engine_rate, spiff_rate = engine_done / engine_s, spiff_done / spiff_s
+    result = {
+        "quick": quick, "cases": n_cases,
+        "ipcase_completions_per_s": round(engine_rate, 1), "ipcase_completions": engine_done,
+        "spiff_in_memory_completions_per_s": round(spiff_rate, 1), "spiff_completions": spiff_done,
+        "pgbench_N_tps_1_client": round(pg_tps, 1) if pg_tps else None,
+        "ratio_ipcase_to_spiff": round(engine_rate / spiff_rate, 2),
+        "ratio_ipcase_to_pgbench": round(engine_rate / pg_tps, 2) if pg_tps else None,
+        "target_ratio_to_spiff": 0.6,
+    }
+    print_table("task throughput (one client, same machine, same run)", ["what", "per second", "ratio"], [
+        ["ipcase engine services (transaction + audit per completion)", result["ipcase_completions_per_s"], 1.0],
+        ["plain SpiffWorkflow, JSON round trip per step", result["spiff_in_memory_completions_per_s"],
+         round(spiff_rate / engine_rate, 2)],
+        ["pgbench -N (1 client)", result["pgbench_N_tps_1_client"],
+         round(pg_tps / engine_rate, 2) if pg_tps else "-"],
+    ])
+    print(f"ipcase / SpiffWorkflow = {result['ratio_ipcase_to_spiff']} (target ≥ 0.6)")
+    save("throughput", result)
+    return result
