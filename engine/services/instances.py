@@ -7,6 +7,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from engine.context import Context
+from engine.errors import NotFound
 from engine.models import Case, HumanTask, User, WorkflowInstance
 from engine.runtime.script_engine import OperatorScriptEngine
 from engine.runtime.stepper import WorkflowRun
@@ -104,6 +105,24 @@ def lock(session: Session, instance_id: int) -> WorkflowInstance:
     """Load the instance row for update: writers of one instance queue here."""
     return session.scalars(select(WorkflowInstance).where(WorkflowInstance.id == instance_id)
                            .with_for_update()).one()
+
+
+def lock_step(session: Session, task_id: int) -> tuple[HumanTask, WorkflowInstance, Case]:
+    """A task with its instance and case in one query, task and instance locked for update.
+
+    Writers of one instance queue on the lock and then read what the previous one committed.
+    """
+    row = session.execute(
+        select(HumanTask, WorkflowInstance, Case)
+        .join(WorkflowInstance, HumanTask.instance_id == WorkflowInstance.id)
+        .join(Case, HumanTask.case_id == Case.id)
+        .where(HumanTask.id == task_id)
+        .with_for_update(of=[HumanTask, WorkflowInstance])
+        .execution_options(populate_existing=True)
+    ).one_or_none()
+    if row is None:
+        raise NotFound("No task {task_id}.", task_id=task_id)
+    return row.HumanTask, row.WorkflowInstance, row.Case
 
 
 def current_instance(session: Session, case: Case) -> WorkflowInstance | None:

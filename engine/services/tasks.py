@@ -38,12 +38,18 @@ def list_tasks(ctx: Context, *, username: str, tab: str = "all", limit: int = 10
 
 def _visible_task(ctx: Context, session: Session, user: User | None, task_id: int) -> HumanTask:
     task = lookups.task(session, task_id)
+    _check_visible(ctx, session, user, task)
+    return task
+
+
+def _check_visible(ctx: Context, session: Session, user: User | None, task: HumanTask,
+                   case: Case | None = None) -> None:
+    """Out-of-scope tasks do not exist for the user; the attempt is audited."""
     if user is not None and task.unit_id not in access.visible_unit_ids(session, user):
         audit.record(session, at=ctx.clock.now(), action="access.denied", actor=user,
-                     case=_case(session, task), details={"task_id": task_id})
+                     case=case or _case(session, task), details={"task_id": task.id})
         session.commit()
-        raise NotFound("No task {task_id}.", task_id=task_id)
-    return task
+        raise NotFound("No task {task_id}.", task_id=task.id)
 
 
 def show_task(ctx: Context, task_id: int, username: str | None = None) -> dict:
@@ -172,13 +178,11 @@ def complete(ctx: Context, *, username: str, task_id: int, data: dict) -> dict:
         s = uow.session
         now = ctx.clock.now()
         user = lookups.user(s, username)
-        task = _visible_task(ctx, s, user, task_id)
-        instance = instances.lock(s, task.instance_id)
-        s.refresh(task)  # what the previous holder of the lock committed
+        task, instance, case = instances.lock_step(s, task_id)
+        _check_visible(ctx, s, user, task, case)
         _ensure_open(task)
         access.ensure_can_complete(user, task)
         submission = validate_submission(ctx.forms.get(task.form_id), data)
-        case = _case(s, task)
         previous = _previous_submission(s, task)
         # Audited before the workflow runs, so what the step triggers follows it in the timeline.
         audit.record(s, at=now, action="task.completed", actor=user, case=case, task=task,
