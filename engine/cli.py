@@ -298,5 +298,8 @@ def user_passwd(username, password_stdin):
     click.echo(f"password of {username} set")
 
 
+from engine import cli_transfers  # noqa: E402,F401  (case transfer, case refer-mediation, transfer package)
+
+
 def main() -> None:
     cli(prog_name="ipcase")

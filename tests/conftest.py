@@ -21,7 +21,7 @@ from engine import migrate
 from engine.clocks.clock import FrozenClock
 from engine.context import build_context
 from engine.models import Base
-from engine.services import org
+from engine.services import definitions, org
 from engine.services.deploy import deploy_all
 from engine.settings import Settings
 from engine.store.db import make_engine
@@ -64,6 +64,8 @@ def database(tmp_path_factory):
 def db_url(database, tmp_path):
     """A clean database for one test."""
     url, schema, template = database
+    # Definition ids restart with every test's database: forget the id -> (process, hash) cache.
+    definitions._IDENTITY.clear()
     if template is not None:
         path = tmp_path / "test.db"
         shutil.copy(template, path)
@@ -83,10 +85,11 @@ def clock():
 
 
 @pytest.fixture
-def bare_ctx(db_url, clock):
-    """A context on an empty, migrated database."""
+def bare_ctx(db_url, clock, tmp_path):
+    """A context on an empty, migrated database (uploads in the test's own directory)."""
     url, schema = db_url
-    ctx = build_context(Settings(database_url=url, database_schema=schema), clock=clock)
+    ctx = build_context(Settings(database_url=url, database_schema=schema, upload_dir=tmp_path / "uploads"),
+                        clock=clock)
     yield ctx
     ctx.db.dispose()
 

@@ -10,3 +10,6 @@ __all__ = [
     "Party", "PartyKind", "PartyRole", "Role", "Unit", "User", "UserRole", "WorkflowDefinition",
     "WorkflowInstance",
 ]
+from engine.models.transfers import EvidenceFile, TransferPackage  # noqa: E402
+
+__all__ += ["EvidenceFile", "TransferPackage"]

@@ -40,4 +40,8 @@ class OperatorScriptEngine(PythonScriptEngine):
         if operator is None:
             raise WorkflowTaskException(f"unknown service operator {operation_name!r}", task=task)
         params = {name: p["value"] for name, p in (operation_params or {}).items()}
-        return json.dumps(operator(task=task, **params), default=str)
+        try:
+            result = operator(task=task, **params)
+        except (ValueError, LookupError) as err:  # an operator refusing its input: the step fails cleanly
+            raise WorkflowTaskException(f"{operation_name}: {err}", task=task) from err
+        return json.dumps(result, default=str)

@@ -11,6 +11,8 @@ from dataclasses import dataclass
 
 from lxml import etree
 from SpiffWorkflow.bpmn.parser.ValidationException import ValidationException
+from SpiffWorkflow.bpmn.specs.event_definitions.message import MessageEventDefinition
+from SpiffWorkflow.bpmn.specs.mixins.events.start_event import StartEvent
 from SpiffWorkflow.spiff.parser.process import SpiffBpmnParser, VALIDATOR
 
 from engine.errors import WorkflowDefinitionError
@@ -72,6 +74,9 @@ class HumanStep:
     name: str
     role: str | None
     form_id: str | None
+    # Where the task row goes when not the case's unit (extension property `unit`, see
+    # workflows/README.md): "superior", or "form.field" naming a unit code in the task data.
+    unit: str | None = None
 
 
 def human_steps(specs: ProcessSpecs) -> list[HumanStep]:
@@ -91,4 +96,14 @@ def step_of(task_spec) -> HumanStep:
         name=task_spec.bpmn_name or task_spec.name,
         role=props.get("role") or task_spec.lane,
         form_id=props.get("form"),
+        unit=props.get("unit"),
     )
+
+
+def message_starts(specs: ProcessSpecs) -> set[str]:
+    """Names of the messages that start the process (its message start events)."""
+    names = set()
+    for ts in specs.spec.task_specs.values():
+        if isinstance(ts, StartEvent) and isinstance(getattr(ts, "event_definition", None), MessageEventDefinition):
+            names.add(ts.event_definition.name)
+    return names

@@ -17,6 +17,8 @@ from uuid import UUID
 from SpiffWorkflow.bpmn import BpmnWorkflow
 from SpiffWorkflow.bpmn.specs.event_definitions.timer import TimerEventDefinition
 from SpiffWorkflow.bpmn.specs.mixins.events.end_event import EndEvent
+from SpiffWorkflow.bpmn.util import BpmnEvent
+from SpiffWorkflow.spiff.specs.event_definitions import MessageEventDefinition
 from SpiffWorkflow.exceptions import TaskNotFoundException, WorkflowException
 from SpiffWorkflow.util.task import TaskState
 
@@ -31,6 +33,14 @@ class WorkflowFailed(DomainError):
     """The diagram could not proceed (a condition failed, an operator raised)."""
 
     code = "workflow_failed"
+
+
+@dataclass(frozen=True)
+class Message:
+    """A BPMN message thrown by an instance, for the engine to deliver (see services/messages.py)."""
+
+    name: str
+    payload: object
 
 
 @dataclass(frozen=True)
@@ -110,6 +120,27 @@ class WorkflowRun:
 
     def is_completed(self) -> bool:
         return self.workflow.is_completed()
+
+    # --- messages between instances (the engine is the bus) ---------------------------------
+
+    def drain_messages(self) -> list[Message]:
+        """The messages thrown since the last call (the outbox is emptied)."""
+        return [Message(e.event_definition.name, e.payload) for e in self.workflow.get_events()
+                if isinstance(e.event_definition, MessageEventDefinition)]
+
+    def waits_for(self, name: str) -> bool:
+        """True if a catch event (intermediate, receive, or a not yet started message start) waits for `name`."""
+        return any(e.event_type == "MessageEventDefinition" and e.name == name
+                   for e in self.workflow.waiting_events())
+
+    def deliver(self, name: str, payload: object) -> None:
+        """Hand a message to the catch event waiting for it, then advance."""
+        try:
+            self.workflow.send_event(BpmnEvent(MessageEventDefinition(name), payload=payload))
+        except WorkflowException as err:
+            raise WorkflowFailed("The workflow could not take the message {name}: {detail}",
+                                 name=name, detail=str(err)) from err
+        self.advance()
 
     def outcome(self) -> str | None:
         """The id of the end event the top-level process finished at."""

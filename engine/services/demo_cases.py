@@ -1,7 +1,10 @@
-"""The demo's enforcement cases: one at every step and one for every outcome."""
+"""The demo's enforcement cases: one at every step and one for every outcome (transfers included)."""
 from engine.services.demo import Scenario
 
 RETURN_ONCE = [{"opinion": "return"}, {"opinion": "agree"}]
+TRANSFER_PROPOSAL = {"suspected_offence": "销售假冒注册商标的商品罪", "reasons": "销售金额逾五万元，涉嫌犯罪",
+                     "police_body": "泰安市公安局岱岳分局", "officer_1": "执法人员甲 37090001",
+                     "officer_2": "执法人员乙 37090002"}
 
 SCENARIOS = [
     Scenario("涉嫌销售假冒“泰山”牌注册商标白酒", "daiyue", "trademark", until="register_lead"),
@@ -31,9 +34,23 @@ SCENARIOS = [
     Scenario("违法情节轻微不予行政处罚", "gaoxin", "trademark",
              answers={"approve_proposal": {"decision": "no_penalty"},
                       "write_report": {"proposed_outcome": "no_penalty"}}),
-    Scenario("涉嫌犯罪拟移送公安机关", "taishan", "trademark",
+    Scenario("涉嫌犯罪移送公安机关（已立案）", "taishan", "trademark",
              answers={"approve_proposal": {"decision": "transfer"},
-                      "write_report": {"proposed_outcome": "transfer"}}),
+                      "write_report": {"proposed_outcome": "transfer"},
+                      "propose_criminal_transfer": {**TRANSFER_PROPOSAL, "police_body": "泰安市公安局泰山分局"},
+                      "record_police_receipt": {"police_body": "泰安市公安局泰山分局",
+                                                "receipt_number": "泰公（泰山）受案字〔2026〕118号"},
+                      "record_police_decision": {"decision": "filed", "letter_number": "泰公（泰山）立字〔2026〕56号"}}),
+    Scenario("涉嫌犯罪移送，等待公安机关立案决定", "daiyue", "trademark", until="record_police_decision",
+             answers={"approve_proposal": {"decision": "transfer"},
+                      "write_report": {"proposed_outcome": "transfer"},
+                      "propose_criminal_transfer": TRANSFER_PROPOSAL,
+                      "record_police_receipt": {"police_body": "泰安市公安局岱岳分局",
+                                                "receipt_number": "岱公（经）受案字〔2026〕31号"}}),
+    Scenario("负责人不批准移送，恢复行政处罚", "feicheng", "trademark", until="issue_notice",
+             answers={"approve_proposal": [{"decision": "transfer"}, {"decision": "penalty"}],
+                      "propose_criminal_transfer": TRANSFER_PROPOSAL,
+                      "approve_criminal_transfer": {"decision": "refuse", "opinion": "涉案金额未达追诉标准"}}),
     Scenario("当事人已停业，撤销立案", "lvyou", "copyright",
              answers={"approve_proposal": {"decision": "withdraw"},
                       "write_report": {"proposed_outcome": "withdraw"}}),

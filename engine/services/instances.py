@@ -2,23 +2,26 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Callable
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from engine.context import Context
 from engine.errors import NotFound
-from engine.models import Case, HumanTask, User, WorkflowInstance
+from engine.models import Case, HumanTask, Unit, User, WorkflowInstance
 from engine.runtime.script_engine import OperatorScriptEngine
-from engine.runtime.stepper import WorkflowRun
-from engine.services import definitions
+from engine.runtime.specs import HumanStep
+from engine.runtime.stepper import Message, WorkflowFailed, WorkflowRun
+from engine.services import definitions, messages
 from engine.services.operators import operators_for
 
 TERMINAL_OUTCOMES_OPEN = {"transfer_requested"}  # ended here, but the case goes on elsewhere
 
 
-def _script_engine(session: Session, case: Case, now: datetime, actor: User | None) -> OperatorScriptEngine:
-    return OperatorScriptEngine(operators_for(session, case, now, actor))
+def _script_engine(session: Session, case: Case, now: datetime, actor: User | None,
+                   ctx: Context | None = None) -> OperatorScriptEngine:
+    return OperatorScriptEngine(operators_for(session, case, now, actor, ctx.settings if ctx else None))
 
 
 def initial_data(case: Case) -> dict:
@@ -30,27 +33,42 @@ def initial_data(case: Case) -> dict:
 
 
 def start(ctx: Context, session: Session, case: Case, process_id: str, now: datetime,
-          actor: User | None) -> tuple[WorkflowInstance, list[HumanTask]]:
-    """Start the latest version of `process_id` for the case; returns it and its first tasks."""
+          actor: User | None, message: Message | None = None,
+          on_created: Callable[[WorkflowInstance], None] | None = None,
+          depth: int = 0) -> tuple[WorkflowInstance, list[HumanTask]]:
+    """Start the latest version of `process_id` for the case; returns it and its first tasks.
+
+    With `message`, the new instance takes it at its message start event (services/messages.py);
+    `on_created` runs once the instance row exists, before the message is delivered.
+    """
     definition = definitions.latest(session, process_id)
     specs = definitions.specs_of(definition)
-    run = WorkflowRun.start(specs, initial_data(case), _script_engine(session, case, now, actor),
+    run = WorkflowRun.start(specs, initial_data(case), _script_engine(session, case, now, actor, ctx),
                             ctx.settings.rewind_depth)
     instance = WorkflowInstance(case_id=case.id, definition=definition, state="", started_at=now, updated_at=now)
     session.add(instance)
     session.flush()
-    return instance, save(session, instance, case, run, now)
+    if message is not None:
+        if on_created is not None:
+            on_created(instance)
+        run.deliver(message.name, message.payload)
+    return instance, save(session, instance, case, run, now, ctx=ctx, actor=actor, depth=depth)
 
 
 def load(ctx: Context, session: Session, instance: WorkflowInstance, case: Case, now: datetime,
          actor: User | None) -> WorkflowRun:
     specs = definitions.specs_by_id(session, instance.definition_id)
-    return WorkflowRun.load(instance.state, specs, _script_engine(session, case, now, actor),
+    return WorkflowRun.load(instance.state, specs, _script_engine(session, case, now, actor, ctx),
                             ctx.settings.rewind_depth)
 
 
-def save(session: Session, instance: WorkflowInstance, case: Case, run: WorkflowRun, now: datetime) -> list[HumanTask]:
-    """Persist the instance state and sync task rows; returns the newly opened tasks."""
+def save(session: Session, instance: WorkflowInstance, case: Case, run: WorkflowRun, now: datetime,
+         ctx: Context | None = None, actor: User | None = None, depth: int = 0) -> list[HumanTask]:
+    """Persist the instance state and sync task rows; returns the newly opened tasks.
+
+    Messages the step threw are delivered afterwards, in the same transaction (needs `ctx`).
+    """
+    outbox = run.drain_messages()
     instance.state = run.dump()
     instance.updated_at = now
     instance.next_timer_at = run.next_timer_due()
@@ -60,6 +78,8 @@ def save(session: Session, instance: WorkflowInstance, case: Case, run: Workflow
         instance.completed_at = now
     opened = _sync_tasks(session, instance, case, run, now)
     _update_case(session, case, instance, opened, now)
+    if outbox:
+        messages.deliver_all(ctx, session, case, instance, outbox, now, actor, depth)
     return opened
 
 
@@ -80,11 +100,31 @@ def _sync_tasks(session: Session, instance: WorkflowInstance, case: Case, run: W
         step = ready_task.step
         row = HumanTask(case_id=case.id, instance_id=instance.id, spiff_task_id=spiff_id,
                         bpmn_id=step.bpmn_id, name=step.name, form_id=step.form_id, role=step.role,
-                        unit_id=case.unit_id, priority=case.priority, created_at=now, state="open")
+                        unit_id=task_unit_id(session, case, step, ready_task.data), priority=case.priority,
+                        created_at=now, state="open")
         session.add(row)
         opened.append(row)
     session.flush()
     return opened
+
+
+def task_unit_id(session: Session, case: Case, step: HumanStep, data: dict) -> int:
+    """The unit whose inbox gets the task: the case's, unless the diagram names another.
+
+    Extension property `unit` (workflows/README.md): `superior` is the case unit's parent
+    (the city bureau for a county), `form.field` names a unit code in the task data.
+    """
+    if not step.unit:
+        return case.unit_id
+    if step.unit == "superior":
+        return case.unit.parent_id or case.unit_id
+    form_id, _, field = step.unit.partition(".")
+    code = (data.get(form_id) or {}).get(field) if isinstance(data.get(form_id), dict) else None
+    unit = session.scalar(select(Unit).where(Unit.code == code)) if code else None
+    if unit is None:
+        raise WorkflowFailed("Task {task} goes to the unit named by {path}, but that is {code!r}, no known unit.",
+                             task=step.bpmn_id, path=step.unit, code=code)
+    return unit.id
 
 
 def _update_case(session: Session, case: Case, instance: WorkflowInstance, opened: list[HumanTask],

@@ -17,7 +17,8 @@ from engine.services import audit, numbers
 LOCAL_TZ = ZoneInfo("Asia/Shanghai")
 
 
-def operators_for(session: Session, case: Case, now: datetime, actor: User | None) -> dict[str, Callable]:
+def operators_for(session: Session, case: Case, now: datetime, actor: User | None,
+                  settings=None) -> dict[str, Callable]:
     def issue_case_number(task, kind: str) -> str:
         """Issue the next number of `kind` (立 for filing) in the case's unit."""
         existing = next((n for n in case.numbers if n.kind == kind), None)
@@ -29,4 +30,6 @@ def operators_for(session: Session, case: Case, now: datetime, actor: User | Non
                      after={"kind": kind, "number": number})
         return number
 
-    return {"issue_case_number": issue_case_number}
+    from engine.services import transfers  # transfers imports the services that import this module
+
+    return {"issue_case_number": issue_case_number, **transfers.operators(settings, session, case, now, actor)}

@@ -193,7 +193,7 @@ def complete(ctx: Context, *, username: str, task_id: int, data: dict) -> dict:
         task.data, task.draft = submission.json, None
         if task.assignee_id is None:
             task.assignee_id, task.claimed_at = user.id, now
-        opened = instances.save(s, instance, case, run, now)
+        opened = instances.save(s, instance, case, run, now, ctx=ctx, actor=user)
         if instance.status == "completed":
             audit.record(s, at=now, action="workflow.ended", actor=user, case=case,
                          details={"outcome": instance.outcome})

@@ -78,7 +78,32 @@ def case_view(session: Session, case: Case) -> dict:
         "instances": [{"process_id": i.definition.process_id, "version": i.definition.version,
                        "status": i.status, "outcome": i.outcome, "started_at": iso(i.started_at),
                        "completed_at": iso(i.completed_at)} for i in instances],
+        **transfer_history(session, case, instances, events),
         "timeline": [{"at": iso(e.at), "actor": names.get(e.actor_id), "action": e.action,
                       "task": task_names.get(e.task_id), "task_id": e.task_id, "before": e.before,
                       "after": e.after, "details": e.details} for e in events],
+    }
+
+
+# Which message started a transfer instance tells its kind (workflows/transfer.bpmn).
+TRANSFER_KINDS = {"criminal_transfer": "criminal", "jurisdiction_transfer": "jurisdiction",
+                  "civil_referral": "mediation"}
+
+
+def transfer_history(session: Session, case: Case, instances: list, events: list) -> dict:
+    """Transfers of the case, their packages and the mediation results it received."""
+    from engine.models import TransferPackage
+
+    started = {e.details["to_instance"]: e.details["message"] for e in events
+               if e.action == "message.delivered" and e.details and e.details.get("started")}
+    packages = session.scalars(select(TransferPackage).where(TransferPackage.case_id == case.id)
+                               .order_by(TransferPackage.id)).all()
+    return {
+        "transfers": [{"kind": TRANSFER_KINDS.get(started.get(i.id)), "status": i.status, "outcome": i.outcome,
+                       "started_at": iso(i.started_at)}
+                      for i in instances if i.definition.process_id == "transfer"],
+        "transfer_packages": [{"id": p.id, "kind": p.kind, "recipient": p.recipient, "created_at": iso(p.created_at),
+                               "zip_sha256": p.zip_sha256, "files": len(p.manifest)} for p in packages],
+        "mediation": [e.details["payload"] for e in events if e.action == "message.delivered" and e.details
+                      and e.details.get("message") == "mediation_result"],
     }

@@ -52,6 +52,12 @@ PENALTY_TAIL = ["decide_penalty", "serve_decision", "publish_decision", "record_
 NO_PENALTY_TAIL = ["decide_no_penalty", "serve_no_penalty", "approve_closing"]
 
 
+# What the transfer process (transfer.bpmn) answers through the `criminal_transfer_result` message.
+FILED = {"outcome": "filed", "police_body": "泰安市公安局泰山分局"}
+NOT_FILED = {"outcome": "not_filed", "police_body": "泰安市公安局泰山分局"}
+REFUSED = {"outcome": "refused", "reasons": "证据不足以认定涉嫌犯罪"}
+
+
 def answers(**changes) -> dict:
     return {**BASE, **changes}
 
@@ -96,9 +102,14 @@ SCENARIOS = {
     "collective discussion withdraws the case": (
         answers(write_report={"major_case": "yes"}, collective_discussion={"resolution": "withdraw"}), CASE,
         LEAD + ROUND + ["collective_discussion"], "withdrawn"),
-    "collective discussion transfers the case": (
+    "collective discussion transfers the case; the police file it": (
         answers(write_report={"major_case": "yes"}, collective_discussion={"resolution": "transfer"}), CASE,
-        LEAD + ROUND + ["collective_discussion"], "transfer_requested"),
+        LEAD + ROUND + ["collective_discussion"], "transferred_to_police", [FILED]),
+    "collective discussion transfers the case; not filed, the discussion decides again": (
+        answers(write_report={"major_case": "yes"},
+                collective_discussion=[{"resolution": "transfer"}, {"resolution": "penalty"}]), CASE,
+        LEAD + ROUND + ["collective_discussion", "collective_discussion"] + NOTICE + PENALTY_TAIL, "closed",
+        [NOT_FILED]),
     "no penalty (APL art. 33)": (
         answers(write_report={"proposed_outcome": "no_penalty", "major_case": "no"},
                 approve_proposal={"decision": "no_penalty"}), CASE,
@@ -111,14 +122,21 @@ SCENARIOS = {
         answers(write_report={"proposed_outcome": "withdraw", "major_case": "no"},
                 approve_proposal={"decision": "withdraw"}), CASE,
         LEAD + ROUND + ["approve_proposal"], "withdrawn"),
-    "transfer proposed by the report": (
+    "transfer proposed by the report; the police file it": (
         answers(write_report={"proposed_outcome": "transfer", "major_case": "no"},
                 approve_proposal={"decision": "transfer"}), CASE,
-        LEAD + ROUND + ["approve_proposal"], "transfer_requested"),
-    "transfer decided after the defence": (
+        LEAD + ROUND + ["approve_proposal"], "transferred_to_police", [FILED]),
+    "transfer refused by the head: the proposal is decided again": (
+        answers(write_report={"proposed_outcome": "transfer", "major_case": "no"},
+                approve_proposal=[{"decision": "transfer"}, {"decision": "penalty"}]), CASE,
+        LEAD + ROUND + ["approve_proposal", "approve_proposal"] + NOTICE + PENALTY_TAIL, "closed", [REFUSED]),
+    "transfer decided after the defence; the police file it": (
         answers(record_defence={"response": "hearing_requested"}, decide_penalty={"decision": "transfer"}), CASE,
         LEAD + ROUND + ["approve_proposal"] + NOTICE + ["hold_hearing", "review_defence", "decide_penalty"],
-        "transfer_requested"),
+        "transferred_to_police", [FILED]),
+    "transfer after the defence not filed: the penalty decision is taken again": (
+        answers(decide_penalty=[{"decision": "transfer"}, {"decision": "penalty"}]), CASE,
+        LEAD + ROUND + ["approve_proposal"] + NOTICE + ["decide_penalty"] + PENALTY_TAIL, "closed", [NOT_FILED]),
 }
 
 
@@ -133,16 +151,35 @@ def xml_doc():
 
 
 def run_scenario(specs, forms, scenario):
-    scenario_answers, case, _, _ = scenario
+    """Drive the scenario; each time the case waits for the transfer's result, answer the next one."""
+    scenario_answers, case, _, _, *rest = scenario
+    results = list(rest[0]) if rest else []
     numbers = RecordingOperator(lambda n: FILING_NUMBER.format(n=n))
     wf = start(specs, {"issue_case_number": numbers}, case)
-    visited = drive(wf, scenario_answers, forms=forms)
+    pending = {k: list(v) if isinstance(v, list) else v for k, v in scenario_answers.items()}
+    visited = _drive_on(wf, pending, forms)
+    while results:
+        run = WorkflowRun(wf)
+        [thrown] = run.drain_messages()
+        assert thrown.name == "criminal_transfer" and thrown.payload["case"] == case
+        assert run.waits_for("criminal_transfer_result") and not run.ready_human_tasks()
+        run.deliver("criminal_transfer_result", results.pop(0))
+        visited += _drive_on(wf, pending, forms)
     return wf, visited, numbers
+
+
+def _drive_on(wf, pending: dict, forms) -> list[str]:
+    """`drive`, consuming per-visit answers across calls (drive copies its answers)."""
+    visited = drive(wf, pending, forms=forms)
+    for step in visited:
+        if isinstance(pending.get(step), list) and len(pending[step]) > 1:
+            pending[step].pop(0)
+    return visited
 
 
 @pytest.mark.parametrize("name", SCENARIOS)
 def test_scenario(name, specs, workflow_forms):
-    _, _, expected_path, expected_end = SCENARIOS[name]
+    _, _, expected_path, expected_end, *_ = SCENARIOS[name]
     wf, visited, numbers = run_scenario(specs, workflow_forms, SCENARIOS[name])
     assert visited == expected_path
     assert wf.is_completed() and outcome(wf) == expected_end
@@ -232,7 +269,26 @@ def test_every_user_task_names_its_form_and_has_a_role(specs, workflow_forms, xm
 
 def test_end_events_are_the_outcomes(xml_doc):
     ends = {e.get("id") for e in xml_doc.iterfind(".//bpmn:endEvent", NS)}
-    assert ends == {"not_filed", "withdrawn", "transfer_requested", "closed"}
+    assert ends == {"not_filed", "withdrawn", "transferred_to_police", "closed"}
+
+
+def test_a_transfer_waits_for_its_result_and_throws_the_stage_it_was_decided_at(specs, workflow_forms):
+    for decision, stage in (({"approve_proposal": {"decision": "transfer"}}, "before_notice"),
+                            ({"decide_penalty": {"decision": "transfer"}}, "after_defence")):
+        wf = start(specs, {"issue_case_number": RecordingOperator()}, CASE)
+        drive(wf, {**BASE, **decision}, forms=workflow_forms)
+        run = WorkflowRun(wf)
+        assert not wf.is_completed() and run.ready_human_tasks() == []
+        assert [(m.name, m.payload["stage"]) for m in run.drain_messages()] == [("criminal_transfer", stage)]
+        assert run.drain_messages() == []  # the outbox is drained once
+        assert run.waits_for("criminal_transfer_result") and not run.waits_for("mediation_result")
+
+
+def test_a_message_nobody_waits_for_fails_the_step(specs):
+    from engine.runtime.stepper import WorkflowFailed
+    run = WorkflowRun(start(specs, {"issue_case_number": RecordingOperator()}, CASE))
+    with pytest.raises(WorkflowFailed, match="criminal_transfer_result"):
+        run.deliver("criminal_transfer_result", FILED)
 
 
 def test_the_filing_number_comes_from_the_issue_case_number_operator(xml_doc):
@@ -275,7 +331,9 @@ def form_tests(expression: str) -> tuple[dict[tuple[str, str], set[str]], set[st
 
 def test_gateways_test_required_selects_and_cover_every_option(xml_doc, workflow_forms):
     forms_in_diagram = {p.get("value") for p in xml_doc.iterfind(".//spiff:property[@name='form']", NS)}
-    allowed_names = forms_in_diagram | {"case"} | set(SAFE_BUILTINS) | set(HELPERS)
+    message_variables = {v.text for v in xml_doc.iterfind(".//spiff:messageVariable", NS)}
+    assert message_variables == {"criminal_transfer_result"}
+    allowed_names = forms_in_diagram | message_variables | {"case"} | set(SAFE_BUILTINS) | set(HELPERS)
     flows_by_source = defaultdict(list)
     for f in xml_doc.iterfind(".//bpmn:sequenceFlow", NS):
         flows_by_source[f.get("sourceRef")].append(f)
@@ -296,6 +354,9 @@ def test_gateways_test_required_selects_and_cover_every_option(xml_doc, workflow
             for key, values in tests.items():
                 tested[key].append(values)
         for (form_id, field_name), value_sets in tested.items():
+            if form_id in message_variables:  # a message's values are open-ended: the rest takes the default
+                assert default is not None, f"{gw.get('id')} tests a message without a default flow"
+                continue
             field = workflow_forms.get(form_id).field(field_name)
             assert field.type == "select" and field.required, f"{form_id}.{field_name} must be a required select"
             options = {o.value for o in field.options}

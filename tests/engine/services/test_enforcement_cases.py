@@ -41,7 +41,7 @@ def test_happy_path_closes_the_case_and_issues_the_filing_number_once(ctx):
 
 @pytest.mark.parametrize("answers, outcome, numbered", [
     ({"verify_lead": {"proposal": "not_file"}, "decide_filing": {"decision": "not_file"}}, "not_filed", False),
-    ({"approve_proposal": {"decision": "transfer"}}, "transfer_requested", True),
+    ({"approve_proposal": {"decision": "transfer"}}, "transferred_to_police", True),  # transfer.bpmn: filed
     ({"approve_proposal": {"decision": "withdraw"}}, "withdrawn", True),
     ({"approve_proposal": {"decision": "no_penalty"}}, "closed", True),
 ])
@@ -51,7 +51,7 @@ def test_every_outcome_is_recorded_on_the_case(ctx, answers, outcome, numbered):
     assert view["status"] == outcome
     assert view["instances"][0]["outcome"] == outcome
     assert any(n["kind"] == "立" for n in view["numbers"]) is numbered
-    assert (view["closed_at"] is None) is (outcome == "transfer_requested")
+    assert view["closed_at"] is not None
 
 
 def test_legal_review_can_send_the_case_back_many_times(ctx):
