@@ -8,14 +8,14 @@ HOST ?= 127.0.0.1
 PORT ?= 5000
 PYTEST_ARGS ?=
 
-.PHONY: run test test-sqlite test-postgres install assets chromium postgres bench bench-quick lock clean
+.PHONY: run test test-sqlite test-postgres install assets fonts chromium postgres bench bench-quick lock clean
 
-run: install assets
+run: install fonts assets
 	$(BIN)/ipcase db upgrade
 	$(BIN)/ipcase demo load
 	$(BIN)/ipcase serve --host $(HOST) --port $(PORT)
 
-test: install assets chromium postgres
+test: install fonts assets chromium postgres
 	$(MAKE) test-sqlite
 	$(MAKE) test-postgres
 
@@ -39,6 +39,9 @@ assets: node_modules/.package-lock.json
 
 node_modules/.package-lock.json: package.json package-lock.json
 	npm ci --no-audit --no-fund
+
+fonts:  # a CJK font for the transfer package PDFs
+	@test -f /usr/share/fonts/truetype/wqy/wqy-zenhei.ttc || (apt-get update && apt-get install -y fonts-wqy-zenhei)
 
 chromium:
 	@command -v chromium >/dev/null || (apt-get update && apt-get install -y chromium)
