@@ -301,5 +301,8 @@ def user_passwd(username, password_stdin):
 from engine import cli_transfers  # noqa: E402,F401  (case transfer, case refer-mediation, transfer package)
 
 
+from engine import cli_clocks  # noqa: E402,F401  (calendar, holiday, clock, supervision, scheduler)
+
+
 def main() -> None:
     cli(prog_name="ipcase")

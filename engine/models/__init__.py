@@ -13,3 +13,12 @@ __all__ = [
 from engine.models.transfers import EvidenceFile, TransferPackage  # noqa: E402
 
 __all__ += ["EvidenceFile", "TransferPackage"]
+from engine.models.clocks import CaseClock, ClockEvent, ClockExtension, ClockPause, Holiday  # noqa: E402
+from engine.models.supervision import (  # noqa: E402
+    JobRun, Notification, SchedulerLease, SupervisionOrder, SupervisionReply,
+)
+
+__all__ += [
+    "CaseClock", "ClockEvent", "ClockExtension", "ClockPause", "Holiday", "JobRun", "Notification",
+    "SchedulerLease", "SupervisionOrder", "SupervisionReply",
+]

@@ -10,10 +10,11 @@ from sqlalchemy.orm import Session
 from engine.context import Context
 from engine.errors import NotFound
 from engine.models import Case, HumanTask, Unit, User, WorkflowInstance
+from engine.runtime import timers as step_timers
 from engine.runtime.script_engine import OperatorScriptEngine
 from engine.runtime.specs import HumanStep
 from engine.runtime.stepper import Message, WorkflowFailed, WorkflowRun
-from engine.services import definitions, messages
+from engine.services import clocks, definitions, messages
 from engine.services.operators import operators_for
 
 TERMINAL_OUTCOMES_OPEN = {"transfer_requested"}  # ended here, but the case goes on elsewhere
@@ -21,6 +22,7 @@ TERMINAL_OUTCOMES_OPEN = {"transfer_requested"}  # ended here, but the case goes
 
 def _script_engine(session: Session, case: Case, now: datetime, actor: User | None,
                    ctx: Context | None = None) -> OperatorScriptEngine:
+    step_timers.use_time(now)  # BPMN timers reached or fired in this step use the engine's clock
     return OperatorScriptEngine(operators_for(session, case, now, actor, ctx.settings if ctx else None))
 
 
@@ -69,6 +71,7 @@ def save(session: Session, instance: WorkflowInstance, case: Case, run: Workflow
     Messages the step threw are delivered afterwards, in the same transaction (needs `ctx`).
     """
     outbox = run.drain_messages()
+    started = not instance.state
     instance.state = run.dump()
     instance.updated_at = now
     instance.next_timer_at = run.next_timer_due()
@@ -78,6 +81,7 @@ def save(session: Session, instance: WorkflowInstance, case: Case, run: Workflow
         instance.completed_at = now
     opened = _sync_tasks(session, instance, case, run, now)
     _update_case(session, case, instance, opened, now)
+    clocks.on_step(session, case, instance, opened, now, started=started)
     if outbox:
         messages.deliver_all(ctx, session, case, instance, outbox, now, actor, depth)
     return opened

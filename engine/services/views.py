@@ -82,7 +82,14 @@ def case_view(session: Session, case: Case) -> dict:
         "timeline": [{"at": iso(e.at), "actor": names.get(e.actor_id), "action": e.action,
                       "task": task_names.get(e.task_id), "task_id": e.task_id, "before": e.before,
                       "after": e.after, "details": e.details} for e in events],
+        **_clock_sections(session, case),
     }
+
+
+def _clock_sections(session: Session, case: Case) -> dict:
+    """Statutory clocks (with explanations) and supervision orders of the case."""
+    from engine.services import clocks, supervision  # they import this module's neighbours
+    return {"clocks": clocks.case_clocks(session, case), "supervision_orders": supervision.case_orders(session, case)}
 
 
 # Which message started a transfer instance tells its kind (workflows/transfer.bpmn).

@@ -318,11 +318,11 @@ def test_civil_part_goes_to_mediation_and_the_outcome_comes_back_while_the_penal
     view = cases.show_case(ctx, number)
     assert sorted(steps(view)) == ["investigate", "record_mediation_outcome"]
     mediation_task = open_task(ctx, number, "record_mediation_outcome")
-    assert mediation_task["role"] == "mediator"
+    assert mediation_task["role"] == "mediation_head"
     assert task_unit(ctx, mediation_task["id"]) == "taian"  # the city's mediation centre (unit `superior`)
-    assert (number, "record_mediation_outcome") in inbox(ctx, "mediator1")
+    assert (number, "record_mediation_outcome") in inbox(ctx, "mediation.head")
     complete(ctx, number, "investigate", "daiyue.officer1")  # the penalty track goes on meanwhile
-    complete(ctx, number, "record_mediation_outcome", "mediator1", outcome=outcome)
+    complete(ctx, number, "record_mediation_outcome", "mediation.head", outcome=outcome)
     view = cases.show_case(ctx, number)
     assert steps(view) == ["write_report"]
     assert [(i["process_id"], i["outcome"]) for i in view["instances"]] == \

@@ -1,0 +1,1 @@
+"""Scheduler jobs: the leader lease and the APScheduler that runs the sweeps (services/sweeps.py)."""

@@ -1,0 +1,163 @@
+"""In-app notifications, and e-mail when SMTP is configured (IPCASE_SMTP_HOST and friends).
+
+`notify` is idempotent per (dedup key, recipient): a warning or breach recorded twice, by a
+retried sweep or a second scheduler, still reaches each person once.
+"""
+from __future__ import annotations
+
+import os
+import smtplib
+from dataclasses import dataclass
+from datetime import datetime
+from email.message import EmailMessage
+from typing import Iterable, Protocol
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from engine.context import Context
+from engine.errors import NotFound
+from engine.models import Case, Notification, Role, Unit, User, UserRole
+from engine.services import lookups
+
+EMAIL_DOMAIN_ENV = "IPCASE_MAIL_DOMAIN"
+
+
+def users_with_role(session: Session, unit_id: int, role: str | Role | None, upwards: bool = False) -> list[int]:
+    """Active users of `role` in the unit (and, with `upwards`, in every unit above it)."""
+    if role is None:
+        return []
+    units = [unit_id]
+    if upwards:
+        current = session.get(Unit, unit_id)
+        while current is not None and current.parent_id is not None:
+            units.append(current.parent_id)
+            current = session.get(Unit, current.parent_id)
+    return list(session.scalars(select(User.id).join(UserRole, UserRole.user_id == User.id).where(
+        User.unit_id.in_(units), User.active.is_(True), UserRole.role == Role(role)).order_by(User.id)))
+
+
+def notify(session: Session, user_ids: Iterable[int | None], kind: str, case: Case | None, now: datetime,
+           dedup: str, *, subject: str, body: str) -> list[Notification]:
+    """One notification per recipient, skipping those already sent under `dedup`."""
+    wanted = {uid: f"{dedup}:u{uid}" for uid in user_ids if uid is not None}
+    if not wanted:
+        return []
+    have = set(session.scalars(select(Notification.dedup).where(Notification.dedup.in_(wanted.values()))))
+    made = []
+    for uid, key in wanted.items():
+        if key in have:
+            continue
+        row = Notification(user_id=uid, case_id=case.id if case else None, kind=kind, subject=subject[:200],
+                           body=body, dedup=key, created_at=now)
+        session.add(row)
+        made.append(row)
+    session.flush()
+    return made
+
+
+def _view(n: Notification, numbers: dict[int, str]) -> dict:
+    return {"id": n.id, "kind": n.kind, "subject": n.subject, "body": n.body, "case": numbers.get(n.case_id),
+            "created_at": n.created_at.isoformat(), "read": n.read_at is not None}
+
+
+def list_for(ctx: Context, *, username: str, unread_only: bool = False, limit: int = 100) -> list[dict]:
+    with ctx.uow() as uow:
+        s = uow.session
+        user = lookups.user(s, username)
+        query = select(Notification).where(Notification.user_id == user.id)
+        if unread_only:
+            query = query.where(Notification.read_at.is_(None))
+        rows = s.scalars(query.order_by(Notification.id.desc()).limit(limit)).all()
+        ids = {n.case_id for n in rows if n.case_id}
+        numbers = dict(s.execute(select(Case.id, Case.number).where(Case.id.in_(ids))).all()) if ids else {}
+        return [_view(n, numbers) for n in rows]
+
+
+def unread_count(ctx: Context, *, username: str) -> int:
+    with ctx.uow() as uow:
+        user = lookups.user(uow.session, username)
+        return len(uow.session.scalars(select(Notification.id).where(
+            Notification.user_id == user.id, Notification.read_at.is_(None)).limit(1000)).all())
+
+
+def mark_read(ctx: Context, *, username: str, notification_id: int | None = None) -> int:
+    """Mark one (or, without an id, every) notification of the user read; returns how many."""
+    with ctx.uow() as uow:
+        s = uow.session
+        user = lookups.user(s, username)
+        query = select(Notification).where(Notification.user_id == user.id, Notification.read_at.is_(None))
+        if notification_id is not None:
+            query = query.where(Notification.id == notification_id)
+        rows = s.scalars(query).all()
+        if notification_id is not None and not rows:
+            exists = s.scalar(select(Notification.id).where(Notification.id == notification_id,
+                                                           Notification.user_id == user.id))
+            if exists is None:
+                raise NotFound("No notification {id}.", id=notification_id)
+        for n in rows:
+            n.read_at = ctx.clock.now()
+        uow.commit()
+        return len(rows)
+
+
+# --- e-mail ------------------------------------------------------------------------------------
+
+class Sender(Protocol):
+    def send(self, to: str, subject: str, body: str) -> None: ...
+
+
+@dataclass
+class SmtpSender:
+    host: str
+    port: int = 25
+    user: str | None = None
+    password: str | None = None
+    sender: str = "ipcase@localhost"
+    starttls: bool = False
+
+    @classmethod
+    def from_env(cls) -> "SmtpSender | None":
+        host = os.environ.get("IPCASE_SMTP_HOST")
+        if not host:
+            return None
+        return cls(host=host, port=int(os.environ.get("IPCASE_SMTP_PORT", "25")),
+                   user=os.environ.get("IPCASE_SMTP_USER"), password=os.environ.get("IPCASE_SMTP_PASSWORD"),
+                   sender=os.environ.get("IPCASE_SMTP_FROM", "ipcase@localhost"),
+                   starttls=os.environ.get("IPCASE_SMTP_STARTTLS", "") in ("1", "true", "yes"))
+
+    def send(self, to: str, subject: str, body: str) -> None:
+        msg = EmailMessage()
+        msg["From"], msg["To"], msg["Subject"] = self.sender, to, subject
+        msg.set_content(body)
+        with smtplib.SMTP(self.host, self.port, timeout=30) as smtp:
+            if self.starttls:
+                smtp.starttls()
+            if self.user:
+                smtp.login(self.user, self.password or "")
+            smtp.send_message(msg)
+
+
+def address_of(user: User) -> str | None:
+    """Users have no e-mail column yet: IPCASE_MAIL_DOMAIN maps `zhang.san` to zhang.san@domain."""
+    domain = os.environ.get(EMAIL_DOMAIN_ENV)
+    return f"{user.username}@{domain}" if domain else None
+
+
+def send_pending(ctx: Context, sender: Sender | None, limit: int = 200, address=address_of) -> int:
+    """Mail notifications not mailed yet (oldest first); without a sender, nothing happens."""
+    if sender is None:
+        return 0
+    sent = 0
+    with ctx.uow() as uow:
+        s = uow.session
+        rows = s.scalars(select(Notification).where(Notification.emailed_at.is_(None))
+                         .order_by(Notification.id).limit(limit).with_for_update(skip_locked=True)).all()
+        for n in rows:
+            to = address(s.get(User, n.user_id))
+            if to:
+                sender.send(to, n.subject, n.body)
+                sent += 1
+            n.emailed_at = ctx.clock.now()  # also when there is no address: never retried forever
+        uow.commit()
+    return sent
