@@ -22,3 +22,11 @@ __all__ += [
     "CaseClock", "ClockEvent", "ClockExtension", "ClockPause", "Holiday", "JobRun", "Notification",
     "SchedulerLease", "SupervisionOrder", "SupervisionReply",
 ]
+from engine.models.mediation import (  # noqa: E402
+    Mediation, MediationAssignment, MediatorAbsence, MediatorProfile, MediatorRelationship, RecusalRequest,
+)
+
+__all__ += [
+    "Mediation", "MediationAssignment", "MediatorAbsence", "MediatorProfile", "MediatorRelationship",
+    "RecusalRequest",
+]

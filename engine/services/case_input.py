@@ -6,6 +6,7 @@ from marshmallow import RAISE, Schema, ValidationError, fields, validate
 from engine.errors import Invalid
 from engine.forms.schema import IPRightSchema, PartySchema
 from engine.models import IPType
+from engine.services.mediation_input import MediationOpenSchema
 
 
 class OpenCaseSchema(Schema):
@@ -22,6 +23,8 @@ class OpenCaseSchema(Schema):
     extra_rights = fields.List(fields.Nested(IPRightSchema), load_default=list)
     is_major = fields.Boolean(load_default=False)
     priority = fields.Integer(load_default=0, validate=validate.Range(min=0, max=9))
+    # Mediation cases: source and court details (engine/services/mediation_input.py).
+    mediation = fields.Nested(MediationOpenSchema, load_default=None)
 
 
 def validate_open_case(raw: dict) -> dict:

@@ -6,7 +6,8 @@ from zoneinfo import ZoneInfo
 from engine.context import Context
 from engine.errors import Forbidden, Invalid, NotFound
 from engine.models import Case, CaseNumber, IPRight, IPType, Party, PartyKind, PartyRole, Role, User
-from engine.services import access, audit, instances, lookups, numbers, views
+from engine import assignment
+from engine.services import access, audit, instances, lookups, mediation, numbers, views
 from engine.services.case_input import validate_open_case
 
 LOCAL_TZ = ZoneInfo("Asia/Shanghai")
@@ -14,6 +15,13 @@ LOCAL_TZ = ZoneInfo("Asia/Shanghai")
 # pipeline -> (registration number kind, roles that may open such a case)
 PIPELINES = {
     "enforcement": ("线", {Role.OFFICER}),
+    # officers only when referring an enforcement case's civil part (checked by mediation.prepare_case)
+    "mediation": ("调", {Role.MEDIATION_HEAD, Role.MEDIATOR, Role.OFFICER}),
+}
+# pipeline -> fn(session, case, validated fields, actor, now) run before its workflow starts;
+# returns the message that starts it (None: a plain start)
+BEFORE_START = {
+    "mediation": mediation.prepare_case,
 }
 
 
@@ -54,7 +62,8 @@ def open_case(ctx: Context, *, username: str, pipeline: str, unit_code: str, fie
         s.add(case)
         s.flush()
         audit.record(s, at=now, action="case.opened", actor=actor, case=case, after=views.case_summary(case))
-        _, first_tasks = instances.start(ctx, s, case, pipeline, now, actor)
+        start_message = BEFORE_START[pipeline](s, case, data, actor, now) if pipeline in BEFORE_START else None
+        _, first_tasks = instances.start(ctx, s, case, pipeline, now, actor, message=start_message)
         instances.assign_first_task(first_tasks, actor, now)
         view = views.case_view(s, case)
         uow.commit()
@@ -73,7 +82,7 @@ def show_case(ctx: Context, number: str, viewer: str | None = None) -> dict:
 
 
 def ensure_visible(ctx: Context, session, user: User, case: Case) -> None:
-    if case.unit_id not in access.visible_unit_ids(session, user):
+    if case.unit_id not in access.visible_unit_ids(session, user) or not assignment.may_see(session, user, case):
         audit.record(session, at=ctx.clock.now(), action="access.denied", actor=user, case=case,
                      details={"number": case.number})
         session.commit()

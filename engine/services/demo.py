@@ -89,4 +89,6 @@ def load(ctx: Context) -> str:
     from engine.services.demo_cases import SCENARIOS
     for scenario in SCENARIOS:
         run_scenario(ctx, scenario, opener=f"{scenario.unit}.officer1")
+    from engine.services import mediation_demo  # the mediator roster and mediation disputes
+    mediation_demo.load(ctx)
     return f"loaded {len(units)} units, {len(people)} users, {len(SCENARIOS)} cases; password: {DEMO_PASSWORD}"

@@ -7,6 +7,7 @@ from typing import Callable
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from engine import assignment
 from engine.context import Context
 from engine.errors import NotFound
 from engine.models import Case, HumanTask, Unit, User, WorkflowInstance
@@ -106,6 +107,7 @@ def _sync_tasks(session: Session, instance: WorkflowInstance, case: Case, run: W
                         bpmn_id=step.bpmn_id, name=step.name, form_id=step.form_id, role=step.role,
                         unit_id=task_unit_id(session, case, step, ready_task.data), priority=case.priority,
                         created_at=now, state="open")
+        assignment.apply(session, case, instance, row, now)  # per (process, role) routing rules
         session.add(row)
         opened.append(row)
     session.flush()

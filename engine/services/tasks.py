@@ -11,6 +11,7 @@ from engine.forms.jsonschema import schema_to_jsonschema
 from engine.forms.schema import schema_for
 from engine.forms.validation import validate_submission
 from engine.models import Case, HumanTask, Role, User
+from engine import assignment
 from engine.services import access, audit, instances, lookups, views
 
 TABS = ("all", "mine", "group")
@@ -45,7 +46,9 @@ def _visible_task(ctx: Context, session: Session, user: User | None, task_id: in
 def _check_visible(ctx: Context, session: Session, user: User | None, task: HumanTask,
                    case: Case | None = None) -> None:
     """Out-of-scope tasks do not exist for the user; the attempt is audited."""
-    if user is not None and task.unit_id not in access.visible_unit_ids(session, user):
+    hidden = user is not None and (task.unit_id not in access.visible_unit_ids(session, user)
+                                   or not assignment.may_see(session, user, case or _case(session, task)))
+    if hidden:
         audit.record(session, at=ctx.clock.now(), action="access.denied", actor=user,
                      case=case or _case(session, task), details={"task_id": task.id})
         session.commit()
@@ -92,6 +95,7 @@ def claim(ctx: Context, *, username: str, task_id: int) -> dict:
         now = ctx.clock.now()
         user = lookups.user(s, username)
         task = _visible_task(ctx, s, user, task_id)
+        _ensure_not_pinned(task)
         if not access.can_take(user, task):
             raise Forbidden("Task {task_id} needs the role {role} in its unit.", task_id=task_id, role=task.role)
         # One conditional UPDATE: of two users claiming at once, exactly one matches.
@@ -120,6 +124,7 @@ def unclaim(ctx: Context, *, username: str, task_id: int) -> dict:
         user = lookups.user(s, username)
         task = _visible_task(ctx, s, user, task_id)
         _ensure_open(task)
+        _ensure_not_pinned(task)
         if task.assignee_id != user.id:
             raise Forbidden("Only the holder can release task {task_id}.", task_id=task_id)
         task.assignee_id, task.claimed_at = None, None
@@ -140,6 +145,7 @@ def reassign(ctx: Context, *, username: str, task_id: int, to_username: str, rea
         user = lookups.user(s, username)
         task = _visible_task(ctx, s, user, task_id)
         _ensure_open(task)
+        _ensure_not_pinned(task)
         if not (user.has_role(Role.UNIT_HEAD) and user.unit_id == task.unit_id) and not user.has_role(Role.SUPERVISOR):
             raise Forbidden("Only the unit head or a supervisor may reassign tasks.")
         target = lookups.user(s, to_username)
@@ -205,6 +211,13 @@ def complete(ctx: Context, *, username: str, task_id: int, data: dict) -> dict:
             raise TaskAlreadyCompleted("Task {task_id} was completed by someone else meanwhile.",
                                        task_id=task_id) from None
     return result
+
+
+def _ensure_not_pinned(task: HumanTask) -> None:
+    """Tasks an assignment rule gives to one person (a dispute's mediator) move only by that rule."""
+    if assignment.is_pinned(task):
+        raise Forbidden("Task {task_id} belongs to the person assigned to it ({role}); it cannot be claimed, "
+                        "released or handed over here.", task_id=task.id, role=task.role)
 
 
 def _ensure_open(task: HumanTask) -> None:
