@@ -3,7 +3,10 @@ from __future__ import annotations
 
 import logging
 import signal
+import subprocess
+import sys
 import threading
+from contextlib import contextmanager
 
 from sqlalchemy import select
 
@@ -39,6 +42,28 @@ def run_forever(ctx: Context | None = None) -> None:
         stop.wait()
     finally:
         sched.shutdown()
+
+
+@contextmanager
+def scheduler_process(enabled: bool = True):
+    """The scheduler as a child process of `ipcase serve`, beside gunicorn's master and workers.
+
+    Not inside gunicorn: workers come and go (and fork), a child process does not, and its
+    lease keeps it the only acting scheduler even when several machines serve the app.
+    """
+    if not enabled:
+        yield None
+        return
+    proc = subprocess.Popen([sys.executable, "-m", "engine.jobs.runner"])
+    try:
+        yield proc
+    finally:
+        if proc.poll() is None:
+            proc.terminate()
+            try:
+                proc.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                proc.kill()
 
 
 def status(ctx: Context) -> dict:
