@@ -170,6 +170,8 @@ def route_mediator_task(session: Session, case: Case, instance, row: HumanTask, 
         raise Conflict("Mediator step {step} of case {number} has no assigned mediator.",
                        step=row.bpmn_id, number=case.number)
     holder, _ = handler_for(session, record.mediator_id, now)
+    if row.bpmn_id == "sign_agreement" and record.agreement_text:
+        row.draft = {"final_text": record.agreement_text}  # the generated text, to edit before signing
     return Routing(unit_id=record.centre_unit_id, assignee_id=holder)
 
 

@@ -101,6 +101,11 @@ def dispute_view(session: Session, case: Case, record: Mediation, now: datetime)
         "next_session": next_session, "deadlines": deadlines,
         "open_tasks": views.task_rows_view(session, list(tasks)),
         "agreement_text": record.agreement_text,
+        "recusals": [{"id": r.id, "requested_by": r.requested_by, "grounds": r.grounds,
+                      "mediator": session_username(session, r.mediator_id), "requested_at": _iso(r.requested_at),
+                      "decision": r.decision, "decision_reason": r.decision_reason}
+                     for r in session.scalars(select(RecusalRequest).where(RecusalRequest.mediation_id == record.id)
+                                              .order_by(RecusalRequest.id))],
         "assignments": [{"mediator": session.get(User, a.mediator_id).username, "method": a.method,
                          "response": a.response, "reason": a.reason, "assigned_at": _iso(a.assigned_at)}
                         for a in record.assignments],

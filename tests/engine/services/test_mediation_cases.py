@@ -144,6 +144,8 @@ def test_the_agreement_document_is_generated_for_signing(mctx):
     text = _record(mctx, number).agreement_text
     assert text.startswith("调解协议书") and "泰山酒业集团有限公司" in text and "91370900MA3C0000XH" in text
     assert "人民币50,000.00元" in text and "2026-04-30前" in text and "被申请人停止使用并赔偿" in text
+    sign = open_task(mctx, number, "sign_agreement")
+    assert tasks.show_task(mctx, sign["id"], "mediator1")["draft"] == {"final_text": text}  # the editor's start
     view = run(mctx, number, sign_agreement={"signed_on": "2026-03-05", "final_text": "调解协议书（定稿）"})
     assert _record(mctx, number).agreement_text == "调解协议书（定稿）"
     assert view["status"] == "agreement_performed"
@@ -417,3 +419,13 @@ def test_the_caseload_view_counts_running_disputes_per_mediator(mctx):
     assert rows["mediator2"]["active"] == 0 and rows["mediator1"]["max_active_cases"] == 5
     with pytest.raises(Forbidden):
         desk.caseload(mctx, username="mediator1")
+
+
+def test_the_demo_disputes_load_in_every_state(mctx):
+    assert demo.load(mctx) == len(demo.SCENARIOS)
+    with mctx.uow() as uow:
+        records = uow.session.scalars(select(Mediation).order_by(Mediation.id)).all()
+        states = [(r.status, r.outcome) for r in records]
+    assert ("closed", "agreement_performed") in states and ("closed", "returned_to_court") in states
+    assert ("closed", "consent_refused") in states and ("mediating", None) in states
+    assert {d["number"] for d in desk.my_disputes(mctx, username="mediator2")}  # mediator2 holds one
