@@ -51,6 +51,7 @@ def deliver(ctx: Context, session: Session, case: Case, sender: WorkflowInstance
             _audit(session, case, now, actor, message, sender_process, sender, instance, started=False)
             run.deliver(message.name, message.payload)
             instances.save(session, instance, case, run, now, ctx=ctx, actor=actor, depth=depth + 1)
+            _delivered(session, case, message, now, actor)
             return instance
     process_id = starter(session, message.name)
     if process_id is None:
@@ -64,7 +65,17 @@ def deliver(ctx: Context, session: Session, case: Case, sender: WorkflowInstance
 
     instance, _ = instances.start(ctx, session, case, process_id, now, actor, message=message,
                                   on_created=audit_start, depth=depth + 1)
+    _delivered(session, case, message, now, actor)
     return instance
+
+
+def _delivered(session: Session, case: Case, message: Message, now: datetime, actor: User | None) -> None:
+    """What else follows a delivery: the case's clocks (clocks.yaml rules that start on a
+    message, and the pause of the case's own clocks across a criminal transfer)."""
+    from engine.services import clocks, transfer_clocks
+
+    clocks.on_event(session, case, f"message:{message.name}", now)
+    transfer_clocks.on_message(session, case, message.name, now, actor)
 
 
 def post(ctx: Context, session: Session, case: Case, name: str, payload: dict, now: datetime,

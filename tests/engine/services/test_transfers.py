@@ -397,3 +397,33 @@ def test_transfers_on_the_command_line(ctx, tmp_path):
     assert "already handled" in ipcase("case", "transfer", other, "--user", "daiyue.officer1", "--to", "daiyue",
                                        "--reason", "x", ok=False).stderr
     assert "referral started" in ipcase("case", "refer-mediation", other, "--user", "daiyue.officer2").stdout
+
+
+# ------------------------------------------------------------------ clocks across a transfer
+def test_the_case_clock_is_paused_while_the_transfer_runs_and_resumes_after_a_refusal(ctx, clock):
+    from datetime import date, timedelta
+
+    from engine.models import CaseClock
+
+    def decide_case():
+        with ctx.uow() as uow:
+            row = uow.session.scalar(select(CaseClock).where(CaseClock.rule == "decide_case"))
+            return row.state, row.due_date, row.pause_reason
+
+    number = open_case(ctx)["number"]
+    drive(ctx, number, {}, until="approve_proposal")
+    state, due, _ = decide_case()
+    assert state == "running"
+    clock.advance(timedelta(days=1))  # the start day is never counted: pause from the day after
+    complete(ctx, number, "approve_proposal", "daiyue.head", decision="transfer")
+    assert decide_case()[0::2] == ("paused", "transfer")
+    clock.advance(timedelta(days=5))
+    complete(ctx, number, "propose_criminal_transfer", "daiyue.officer1", **PROPOSAL)
+    complete(ctx, number, "approve_criminal_transfer", "daiyue.head", decision="refuse", opinion="证据不足")
+    state, resumed_due, reason = decide_case()
+    assert (state, reason) == ("running", None)
+    # 90 CD from 2 March end on Sunday 31 May, so on Monday 1 June; the five days with the
+    # transfer (3-7 March) are not counted: Friday 5 June.
+    assert (due, resumed_due) == (date(2026, 6, 1), date(2026, 6, 5))
+    actions = [e["action"] for e in cases.show_case(ctx, number)["timeline"]]
+    assert actions.count("clock.paused") == 1 and actions.count("clock.resumed") == 1
