@@ -304,5 +304,8 @@ from engine import cli_transfers  # noqa: E402,F401  (case transfer, case refer-
 from engine import cli_clocks  # noqa: E402,F401  (calendar, holiday, clock, supervision, scheduler)
 
 
+from engine import cli_mediation  # noqa: E402,F401  (mediation open | disputes | caseload | roster | …)
+
+
 def main() -> None:
     cli(prog_name="ipcase")
