@@ -5,7 +5,7 @@ import argparse
 import importlib
 import sys
 
-BENCHMARKS = ["throughput", "long_history"]
+BENCHMARKS = ["throughput", "long_history", "deadline_sweep"]
 
 
 def main(argv: list[str] | None = None) -> int:

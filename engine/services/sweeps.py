@@ -82,6 +82,7 @@ def sweep_clocks(ctx: Context, batch: int = BATCH) -> dict:
             if not rows:
                 return counts
             cal, cat = load_calendar(s), catalogue()
+            s.info["recipients"] = {}  # (unit, role, upwards) -> user ids, for this batch
             for clock in rows:
                 kind = check_clock(s, cal, cat, clock, now)
                 if kind:
@@ -127,6 +128,14 @@ def _handlers(session: Session, clock: CaseClock, rule) -> list[int]:
         HumanTask.assignee_id.is_not(None)).distinct()))
 
 
+def _role_users(session: Session, unit_id: int, role: Role, upwards: bool = False) -> list[int]:
+    cache = session.info.setdefault("recipients", {})
+    key = (unit_id, role, upwards)
+    if key not in cache:
+        cache[key] = notifications.users_with_role(session, unit_id, role, upwards=upwards)
+    return cache[key]
+
+
 def _label(rule, clock: CaseClock) -> str:
     return rule.label.get("zh", clock.rule) if rule else clock.rule
 
@@ -136,7 +145,7 @@ def _warn(session: Session, clock: CaseClock, rule, now: datetime) -> str | None
     if not _once(session, clock, "warned", now, {"warn_at": clock.warn_at.isoformat()}):
         return None
     case = session.get(Case, clock.case_id)
-    to = _handlers(session, clock, rule) or notifications.users_with_role(session, case.unit_id, Role.UNIT_HEAD)
+    to = _handlers(session, clock, rule) or _role_users(session, case.unit_id, Role.UNIT_HEAD)
     notifications.notify(session, to, "warning", case, now, f"warn:{clock.id}:{clock.due_date}",
                          subject=f"即将到期：{case.number} {_label(rule, clock)}",
                          body=f"期限{clock.due_date.isoformat()}届满（{case.title}）。")
@@ -150,8 +159,7 @@ def _breach(session: Session, clock: CaseClock, rule, now: datetime) -> str | No
     case = session.get(Case, clock.case_id)
     audit.record(session, at=now, action="clock.breached", case=case,
                  details={"clock": clock.id, "rule": clock.rule, "due": clock.due_date.isoformat()})
-    to = set(_handlers(session, clock, rule)) | set(notifications.users_with_role(session, case.unit_id,
-                                                                                  Role.UNIT_HEAD))
+    to = set(_handlers(session, clock, rule)) | set(_role_users(session, case.unit_id, Role.UNIT_HEAD))
     notifications.notify(session, sorted(to), "breach", case, now, f"breach:{clock.id}:{clock.due_date}",
                          subject=f"已超期：{case.number} {_label(rule, clock)}",
                          body=f"期限{clock.due_date.isoformat()}已届满（{case.title}）。")
@@ -165,7 +173,7 @@ def _escalate(session: Session, clock: CaseClock, rule, now: datetime) -> str | 
     case = session.get(Case, clock.case_id)
     audit.record(session, at=now, action="clock.escalated", case=case,
                  details={"clock": clock.id, "rule": clock.rule, "due": clock.due_date.isoformat()})
-    to = notifications.users_with_role(session, case.unit_id, Role.SUPERVISOR, upwards=True)
+    to = _role_users(session, case.unit_id, Role.SUPERVISOR, upwards=True)
     notifications.notify(session, to, "escalation", case, now, f"esc:{clock.id}:{clock.due_date}",
                          subject=f"超期督办提示：{case.number} {_label(rule, clock)}",
                          body=f"{case.unit.name}办理的案件已超过{clock.due_date.isoformat()}的期限。")
