@@ -22,7 +22,7 @@ from engine.clocks.deadlines import LOCAL_TZ, local_date
 from engine.context import Context
 from engine.jobs import lease
 from engine.models import JobRun
-from engine.services import notifications, sweeps
+from engine.services import mediation_desk, notifications, sweeps
 
 log = logging.getLogger("ipcase.scheduler")
 
@@ -47,6 +47,8 @@ class SupervisionScheduler:
             "order_sweep": lambda: sweeps.sweep_orders(self.ctx),
             "send_email": lambda: notifications.send_pending(self.ctx, self.sender),
             "daily_digest": lambda: sweeps.daily_digest(self.ctx),
+            # absences that have begun hand the mediator's open steps to the named substitute
+            "mediation_absences": lambda: len(mediation_desk.delegate_for_absences(self.ctx)),
         }
 
     # --- leadership -------------------------------------------------------------------------------
@@ -87,7 +89,7 @@ class SupervisionScheduler:
 
     def _catch_up(self) -> dict:
         done = {"fire_timers": self._run("fire_timers"), "clock_sweep": self._run("clock_sweep"),
-                "order_sweep": self._run("order_sweep")}
+                "order_sweep": self._run("order_sweep"), "mediation_absences": self._run("mediation_absences")}
         if self._digest_missed():
             done["daily_digest"] = self._run("daily_digest")
         self._last_catch_up = done
@@ -108,12 +110,13 @@ class SupervisionScheduler:
             if not self.is_leader():
                 return {}
             return {job_id: self._run(job_id) for job_id in ("fire_timers", "clock_sweep", "order_sweep",
-                                                             "send_email")}
+                                                             "send_email", "mediation_absences")}
 
     # --- APScheduler -------------------------------------------------------------------------------
 
     def build(self, intervals: dict[str, int] | None = None) -> BackgroundScheduler:
-        every = {"fire_timers": 30, "clock_sweep": 60, "order_sweep": 300, "send_email": 60, **(intervals or {})}
+        every = {"fire_timers": 30, "clock_sweep": 60, "order_sweep": 300, "send_email": 60,
+                 "mediation_absences": 900, **(intervals or {})}
         sched = BackgroundScheduler(timezone=LOCAL_TZ, job_defaults={
             "coalesce": True, "max_instances": 1, "misfire_grace_time": None})
         for job_id, seconds in every.items():

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import timedelta
 
 from sqlalchemy import select
 
@@ -112,9 +113,13 @@ def load(ctx: Context) -> int:
     with ctx.uow() as uow:
         mediation_roster.seed_roster(uow.session, ctx.clock.now())
         uow.commit()
+    court_deadline = (ctx.clock.now() + timedelta(days=45)).date().isoformat()  # the court's, in the future
     for scenario in SCENARIOS:
+        opening = {"source": "party", **scenario.mediation}
+        if "court_deadline" in opening:
+            opening["court_deadline"] = court_deadline
         view = cases.open_case(ctx, username="mediation.head", pipeline="mediation", unit_code="taian", fields={
             "title": scenario.title, "ip_type": scenario.ip_type, "complainant": APPLICANT,
-            "respondent": RESPONDENT, "mediation": {"source": "party", **scenario.mediation}})
+            "respondent": RESPONDENT, "mediation": opening})
         drive_mediation(ctx, view["number"], scenario.answers, scenario.until)
     return len(SCENARIOS)

@@ -226,8 +226,9 @@ def record_absence(ctx: Context, *, username: str, actor: str, starts_on: date, 
 
 
 def _delegate(session: Session, mediator: User, absence: MediatorAbsence, now: datetime,
-              actor: User | None) -> list[int]:
-    """Move the absent mediator's open steps to the substitute; refuse where the substitute is conflicted."""
+              actor: User | None, strict: bool = True) -> list[int]:
+    """Move the absent mediator's open steps to the substitute. Where the substitute is tied to a
+    party, `strict` refuses (the head is told why); the scheduler's job leaves that step instead."""
     if absence.substitute is None:
         return []
     sub_profile = profile_of(session, absence.substitute_id)
@@ -236,6 +237,8 @@ def _delegate(session: Session, mediator: User, absence: MediatorAbsence, now: d
         record = session.scalar(select(Mediation).where(Mediation.instance_id == task.instance_id))
         case = session.get(Case, task.case_id)
         clash = conflicts(sub_profile, mediation.parties_of(case, record)) if sub_profile else []
+        if clash and not strict:
+            continue
         if clash:
             raise Invalid("{substitute} cannot stand in on {number}: {why}.", errors={"substitute": [clash[0]["en"]]},
                           substitute=absence.substitute.username, number=case.number, why=clash[0]["en"])
@@ -256,7 +259,7 @@ def delegate_for_absences(ctx: Context) -> list[int]:
         for absence in s.scalars(select(MediatorAbsence).where(MediatorAbsence.starts_on <= today,
                                                                MediatorAbsence.ends_on >= today,
                                                                MediatorAbsence.substitute_id.is_not(None))):
-            moved += _delegate(s, absence.profile.user, absence, now, None)
+            moved += _delegate(s, absence.profile.user, absence, now, None, strict=False)
         uow.commit()
     return moved
 

@@ -429,3 +429,19 @@ def test_the_demo_disputes_load_in_every_state(mctx):
     assert ("closed", "agreement_performed") in states and ("closed", "returned_to_court") in states
     assert ("closed", "consent_refused") in states and ("mediating", None) in states
     assert {d["number"] for d in desk.my_disputes(mctx, username="mediator2")}  # mediator2 holds one
+
+
+def test_the_scheduler_delegates_when_an_absence_begins(mctx, clock):
+    from engine.jobs.scheduler import SupervisionScheduler
+    number = open_dispute(mctx)["number"]
+    run(mctx, number, until="schedule_session")
+    tomorrow = clock.now().date() + timedelta(days=1)
+    result = desk.record_absence(mctx, username="mediator1", actor="mediator1", starts_on=tomorrow,
+                                 ends_on=tomorrow + timedelta(days=3), substitute="mediator2")
+    assert result["delegated_tasks"] == []  # not yet
+    sched = SupervisionScheduler(mctx, holder="test")
+    assert sched.tick()["mediation_absences"] == 0
+    clock.advance(timedelta(days=1))
+    assert sched.tick()["mediation_absences"] == 1
+    assert holders(mctx, number) == {"schedule_session": "mediator2"}
+    assert sched.tick()["mediation_absences"] == 0  # once
