@@ -32,7 +32,7 @@ def operators_for(session: Session, case: Case, now: datetime, actor: User | Non
 
     from engine.services import transfers  # transfers imports the services that import this module
 
-    from engine.services import mediation  # mediation's operators (mediation.bpmn service tasks)
+    from engine.services import mediation_steps  # mediation.bpmn's service tasks
 
     return {"issue_case_number": issue_case_number, **transfers.operators(settings, session, case, now, actor),
-            **mediation.operators_for(session, case, now, actor)}
+            **mediation_steps.operators_for(session, case, now, actor)}

@@ -1,12 +1,11 @@
 """workflows/mediation.bpmn: every branch driven in memory, and the diagram's structure.
 
 Operators are fakes except `close_mediation`, which uses the engine's own outcome rule
-(`mediation.outcome_of`), so the diagram's branches and the recorded outcome agree.
+(`mediation_steps.outcome_of`), so the diagram's branches and the recorded outcome agree.
 """
 from __future__ import annotations
 
 import ast
-from collections import defaultdict
 
 import pytest
 from lxml import etree
@@ -18,7 +17,8 @@ from engine.models import Role
 from engine.runtime.script_engine import HELPERS, SAFE_BUILTINS
 from engine.runtime.specs import human_steps
 from engine.services.definitions import check_definition
-from engine.services.mediation import COURT_SOURCES, outcome_of
+from engine.services.mediation import COURT_SOURCES
+from engine.services.mediation_steps import outcome_of
 
 from tests.workflows.conftest import (
     RecordingOperator, bpmn_path, drive, load_specs, outcome, ready_user_tasks, start,

@@ -1,6 +1,6 @@
 """Mediation disputes through the engine services: every outcome, mediator-only routing,
 decline and reassignment, conflicts, absences, recusal, clocks and referrals."""
-from datetime import date, datetime, timedelta, timezone
+from datetime import date, timedelta
 
 import pytest
 from sqlalchemy import select
