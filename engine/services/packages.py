@@ -104,7 +104,7 @@ def render_pdf(case: Case, data: dict, report: dict, files: list[EvidenceFile], 
         para(f"当事人：{respondents}"),
         para(f"违法事实：{report.get('facts')}"),
         para(f"证据索引：{report.get('evidence_index')}"),
-        para(f"处理建议：{report.get('proposed_outcome')}"),
+        para(f"处理建议：{report.get('proposed_outcome_label') or report.get('proposed_outcome')}"),
         para("涉案物品及证据清单", heading),
     ]
     rows = [[para(h, small) for h in ("序号", "名称", "类别", "字节", "SHA-256")]]
@@ -126,6 +126,16 @@ def render_pdf(case: Case, data: dict, report: dict, files: list[EvidenceFile], 
     return buffer.getvalue()
 
 
+def _option_label(workflows_dir: Path, form_id: str, field: str, value) -> str | None:
+    """The Chinese label of a select's value, as the form shows it."""
+    path = workflows_dir / "forms" / f"{form_id}.json"
+    if value is None or not path.is_file():
+        return None
+    raw = json.loads(path.read_text(encoding="utf-8"))
+    options = next((f.get("options", []) for f in raw["fields"] if f["name"] == field), [])
+    return next((o["label"]["zh"] for o in options if o["value"] == value), None)
+
+
 def _appraisal_text(data: dict) -> str | None:
     return (data.get("investigation") or {}).get("appraisal_result")
 
@@ -138,7 +148,9 @@ def build(settings, session: Session, case: Case, *, kind: str, instance_id: int
           now: datetime) -> TransferPackage:
     """Render, zip, store and record the package of a criminal transfer."""
     files = evidence.files_of(session, case)
-    report = _latest_form(session, case, "investigation_report")
+    report = dict(_latest_form(session, case, "investigation_report"))
+    report["proposed_outcome_label"] = _option_label(settings.workflows_dir, "investigation_report",
+                                                     "proposed_outcome", report.get("proposed_outcome"))
     data = {**data, "investigation": data.get("investigation") or _latest_form(session, case, "investigation")}
     pdf = render_pdf(case, data, report, files, now)
     manifest = [{"name": "移送书及案件材料.pdf", "kind": "documents", "size": len(pdf), "sha256": sha256_of(pdf)}]
