@@ -36,6 +36,8 @@ RELATIONSHIP_KINDS = {
     "relative_company": {"zh": "近亲属的企业", "en": "relative's company"},
     "other": {"zh": "其他利害关系", "en": "other interest"},
 }
+IP_TYPE_ZH = {"patent": "专利", "trademark": "商标", "copyright": "著作权", "trade_secret": "商业秘密",
+              "geographic_indication": "地理标志"}
 ACCEPTANCE_WINDOW = timedelta(days=180)
 MEDIATOR_ROLES = {Role.MEDIATOR}
 
@@ -183,7 +185,7 @@ def suggest(session: Session, mediation: Mediation, case: Case, now: datetime,
         matched = ip_types & set(profile.expertise)
         if matched:
             score += 3
-            names = "、".join(sorted(matched))
+            names = "、".join(IP_TYPE_ZH.get(t, t) for t in sorted(matched))
             reasons.append({"zh": f"擅长领域匹配（{names}）", "en": f"expertise matches ({', '.join(sorted(matched))})"})
         if field_wanted and any(field_wanted in _norm(f) or _norm(f) in field_wanted for f in profile.technical_fields):
             score += 1

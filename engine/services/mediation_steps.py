@@ -83,7 +83,8 @@ def operators_for(session: Session, case: Case, now: datetime, actor: User | Non
         court = intake if rec.source in COURT_SOURCES else {}  # court details only for court referrals
         rec.court_name, rec.court_case_number = court.get("court_name"), court.get("court_case_number")
         rec.court_deadline, rec.court_procedure = court.get("court_deadline"), court.get("court_procedure")
-        rec.referred_from = intake.get("referring_case") or rec.referred_from
+        if rec.source == "enforcement":
+            rec.referred_from = intake.get("referring_case") or rec.referred_from
         rec.details = {**(rec.details or {}), "intake": _json_ready(intake)}
         _sync_parties(case, intake)
         rec.status = "consent"

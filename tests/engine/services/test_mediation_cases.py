@@ -141,7 +141,9 @@ def test_every_outcome_end_to_end(mctx, name):
 def test_the_agreement_document_is_generated_for_signing(mctx):
     number = open_dispute(mctx)["number"]
     run(mctx, number, until="sign_agreement")
-    text = _record(mctx, number).agreement_text
+    record = _record(mctx, number)
+    assert (record.court_name, record.referred_from) == (None, None)  # a party's application: no court, no referral
+    text = record.agreement_text
     assert text.startswith("调解协议书") and "泰山酒业集团有限公司" in text and "91370900MA3C0000XH" in text
     assert "人民币50,000.00元" in text and "2026-04-30前" in text and "被申请人停止使用并赔偿" in text
     sign = open_task(mctx, number, "sign_agreement")
