@@ -182,9 +182,11 @@ def may_see_case(session: Session, user: User, case: Case) -> bool | None:
 
 
 def is_involved(session: Session, user: User, case: Case) -> bool:
+    """The case's current mediator, or the holder of one of its open mediator steps (a substitute).
+    A mediator who declined or was recused no longer sees the dispute."""
     if session.scalar(select(Mediation.id).where(Mediation.case_id == case.id, Mediation.mediator_id == user.id)
                       .limit(1)) is not None:
         return True
     return session.scalar(select(HumanTask.id).where(
-        HumanTask.case_id == case.id, HumanTask.role == Role.MEDIATOR.value,
-        or_(HumanTask.assignee_id == user.id, HumanTask.completed_by_id == user.id)).limit(1)) is not None
+        HumanTask.case_id == case.id, HumanTask.role == Role.MEDIATOR.value, HumanTask.state == "open",
+        HumanTask.assignee_id == user.id).limit(1)) is not None

@@ -308,6 +308,10 @@ def test_a_granted_recusal_moves_the_dispute_and_is_audited(mctx):
     assert result["replacement"] == "mediator2" and len(result["moved_tasks"]) == 1
     assert holders(mctx, number) == {"schedule_session": "mediator2"}
     assert desk.my_disputes(mctx, username="mediator1") == []
+    with pytest.raises(NotFound):  # the recused mediator no longer sees the dispute
+        desk.show_dispute(mctx, number=number, username="mediator1")
+    with pytest.raises(NotFound):
+        cases.show_case(mctx, number, viewer="mediator1")
     with pytest.raises(Conflict):
         desk.decide_recusal(mctx, request_id=request["id"], username="mediation.head", decision="refused", reason="x")
     actions = [e["action"] for e in cases.show_case(mctx, number)["timeline"]]
