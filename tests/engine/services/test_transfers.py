@@ -428,3 +428,22 @@ def test_the_case_clock_is_paused_while_the_transfer_runs_and_resumes_after_a_re
     assert (due, resumed_due) == (date(2026, 6, 1), date(2026, 6, 5))
     actions = [e["action"] for e in cases.show_case(ctx, number)["timeline"]]
     assert actions.count("clock.paused") == 1 and actions.count("clock.resumed") == 1
+
+
+def test_waiting_for_the_police_is_a_clock_with_a_warning(ctx):
+    from datetime import date
+
+    from engine.models import CaseClock
+    number = transfer_at_proposal(ctx)
+    complete(ctx, number, "propose_criminal_transfer", "daiyue.officer1", **PROPOSAL)
+    complete(ctx, number, "approve_criminal_transfer", "daiyue.head", decision="approve")
+    complete(ctx, number, "record_police_receipt", "daiyue.officer1", **RECEIPT)
+    with ctx.uow() as uow:
+        police = uow.session.scalar(select(CaseClock).where(CaseClock.rule == "police_filing_decision"))
+        state, due_date, due_at, warn_at = police.state, police.due_date, police.due_at, police.warn_at
+    assert (state, due_date) == ("running", date(2026, 3, 5))  # 3 CD from Monday 2 March (TR art. 8)
+    assert warn_at is not None and warn_at < due_at
+    assert open_task(ctx, number, "record_police_decision")["due_at"] == due_at.isoformat()
+    complete(ctx, number, "record_police_decision", "daiyue.officer1", decision="filed")
+    with ctx.uow() as uow:
+        assert uow.session.scalar(select(CaseClock.state).where(CaseClock.rule == "police_filing_decision")) == "met"
