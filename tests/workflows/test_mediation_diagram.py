@@ -12,6 +12,7 @@ from lxml import etree
 from SpiffWorkflow.bpmn.util import BpmnEvent
 from SpiffWorkflow.spiff.parser.process import SpiffBpmnParser, VALIDATOR
 from SpiffWorkflow.spiff.specs.event_definitions import MessageEventDefinition
+from SpiffWorkflow.util.task import TaskState
 
 from engine.models import Role
 from engine.runtime.script_engine import HELPERS, SAFE_BUILTINS
@@ -186,10 +187,18 @@ def test_the_result_is_thrown_to_a_waiting_enforcement_case(specs, workflow_form
 
 
 def taken_flows(wf) -> set[tuple[str, str]]:
-    from SpiffWorkflow.util.task import TaskState
-    return {(t.parent.task_spec.bpmn_id, t.task_spec.bpmn_id) for t in wf.tasks.values()
-            if t.parent is not None and t.parent.task_spec.bpmn_id and t.task_spec.bpmn_id
-            and t.state == TaskState.COMPLETED and t.parent.state == TaskState.COMPLETED}
+    """(source, target) of every sequence flow the instance went along; SpiffWorkflow's own
+    tasks without a BPMN id (the split in front of a task with a boundary event) are skipped."""
+    flows = set()
+    for t in wf.tasks.values():
+        if not t.task_spec.bpmn_id or t.state != TaskState.COMPLETED:
+            continue
+        parent = t.parent
+        while parent is not None and not parent.task_spec.bpmn_id:
+            parent = parent.parent
+        if parent is not None and parent.state == TaskState.COMPLETED:
+            flows.add((parent.task_spec.bpmn_id, t.task_spec.bpmn_id))
+    return flows
 
 
 def test_the_scenarios_take_every_sequence_flow(specs, workflow_forms, xml_doc):
@@ -200,7 +209,40 @@ def test_the_scenarios_take_every_sequence_flow(specs, workflow_forms, xml_doc):
         taken |= taken_flows(wf)
     wf, _, _ = run_scenario(specs, workflow_forms, SCENARIOS["agreement, performed"], report=True)
     taken |= taken_flows(wf)
+    wf, _ = silent_mediator_run(specs, workflow_forms)
+    taken |= taken_flows(wf)
     assert flows - taken == set()
+
+
+def fire_acceptance_timeout(wf) -> None:
+    """The 3-day limit runs out (as the scheduler's fire_timers would do on time)."""
+    [waiting] = [t for t in wf.get_tasks(state=TaskState.WAITING) if t.task_spec.name == "acceptance_timeout"]
+    wf.send_event(BpmnEvent(waiting.task_spec.event_definition))
+    wf.do_engine_steps()
+
+
+def silent_mediator_run(specs, forms):
+    ops = operators()
+    wf = start_mediation(specs, ops)
+    visited = drive(wf, BASE, forms=forms, stop_at={"accept_dispute"})
+    fire_acceptance_timeout(wf)
+    visited += drive(wf, BASE, forms=forms)
+    return wf, (visited, ops)
+
+
+def test_a_silent_mediator_is_replaced_when_the_limit_runs_out(specs, workflow_forms):
+    wf = start_mediation(specs, operators())
+    drive(wf, BASE, forms=workflow_forms, stop_at={"accept_dispute"})
+    assert wf.get_tasks(state=TaskState.WAITING, spec_name="acceptance_timeout")
+    [timer] = [e for e in wf.waiting_events() if e.event_type == "DurationTimerEventDefinition"]
+    assert timer.name == "逾期未答复"
+    wf, (visited, ops) = silent_mediator_run(specs, workflow_forms)
+    assert visited == INTAKE + ["assign_mediator", "accept_dispute", "give_opening_notice", "schedule_session",
+                                "record_session", "record_outcome", "sign_agreement", "apply_confirmation",
+                                "follow_up_performance"]
+    [call] = ops["reassign_mediator"].calls
+    assert call["task"] == "reassign_after_silence" and call["reply"]["decision"] == "decline"
+    assert outcome(wf) == "agreement_performed"
 
 
 def test_a_long_session_loop_keeps_working(specs, workflow_forms):
@@ -307,7 +349,12 @@ def test_the_layout_has_no_overlaps_and_keeps_nodes_in_their_lanes(xml_doc):
     for node_id, (x, y, w, h) in nodes.items():
         lx, ly, lw, lh = shapes[lane_of[node_id].get("id")]
         assert lx < x and x + w < lx + lw and ly < y and y + h < ly + lh, f"{node_id} leaves its lane"
-    ids = sorted(nodes)
+    boundary = {b.get("id"): b.get("attachedToRef") for b in xml_doc.iterfind(".//bpmn:boundaryEvent", NS)}
+    for event, host in boundary.items():  # on its host's border, not inside it
+        ex, ey, ew, eh = nodes[event]
+        hx, hy, hw, hh = nodes[host]
+        assert hx <= ex and ex + ew <= hx + hw and ey + eh / 2 in (hy, hy + hh), f"{event} is not on {host}'s border"
+    ids = sorted(k for k in nodes if k not in boundary)
     for i, a in enumerate(ids):
         ax, ay, aw, ah = nodes[a]
         for b in ids[i + 1:]:

@@ -451,3 +451,21 @@ def test_the_scheduler_delegates_when_an_absence_begins(mctx, clock):
     assert sched.tick()["mediation_absences"] == 1
     assert holders(mctx, number) == {"schedule_session": "mediator2"}
     assert sched.tick()["mediation_absences"] == 0  # once
+
+
+def test_a_mediator_who_does_not_answer_in_time_is_replaced(mctx, clock):
+    from engine.jobs.scheduler import SupervisionScheduler
+    number = open_dispute(mctx, ip_type="patent", technical_field="机械")["number"]
+    run(mctx, number, until="accept_dispute")
+    assert holders(mctx, number) == {"accept_dispute": "mediator1"}
+    sched = SupervisionScheduler(mctx, holder="test")
+    clock.advance(timedelta(days=2, hours=23))
+    assert sched.tick()["fire_timers"] == 0 and holders(mctx, number) == {"accept_dispute": "mediator1"}
+    clock.advance(timedelta(hours=2))  # three days after the assignment
+    assert sched.tick()["fire_timers"] == 1
+    assert holders(mctx, number) == {"accept_dispute": "mediator2"}
+    with mctx.uow() as uow:
+        history = [(a.method, a.response, a.reason) for a in uow.session.scalars(
+            select(MediationAssignment).order_by(MediationAssignment.id))]
+    assert history == [("designated", "declined", "逾期未答复，系统改派"), ("reassigned_after_decline", "pending", None)]
+    assert run(mctx, number)["status"] == "agreement_performed"
