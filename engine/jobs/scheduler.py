@@ -63,6 +63,11 @@ class SupervisionScheduler:
             self._catch_up()
         return leading
 
+    def renew(self) -> bool:
+        """The lease_renew job: keep (or take) the lease, never while another job of ours runs."""
+        with self._lock:
+            return self.is_leader()
+
     def run_job(self, job_id: str):
         """Run one job if this process leads; returns its result, or None when not leading."""
         with self._lock:
@@ -125,7 +130,7 @@ class SupervisionScheduler:
         sched.add_job(self.run_job, CronTrigger(hour=DIGEST_AT.hour, minute=DIGEST_AT.minute, timezone=LOCAL_TZ),
                       args=["daily_digest"], id="daily_digest", name="daily_digest", replace_existing=True)
         # Renewing the lease well inside its lifetime; also how a standby notices it may lead.
-        sched.add_job(self.is_leader, IntervalTrigger(seconds=max(1, int(self.ttl.total_seconds() // 3))),
+        sched.add_job(self.renew, IntervalTrigger(seconds=max(1, int(self.ttl.total_seconds() // 3))),
                       id="lease_renew", name="lease_renew", replace_existing=True,
                       next_run_time=datetime.now(LOCAL_TZ))
         self.scheduler = sched

@@ -145,19 +145,25 @@ def address_of(user: User) -> str | None:
 
 
 def send_pending(ctx: Context, sender: Sender | None, limit: int = 200, address=address_of) -> int:
-    """Mail notifications not mailed yet (oldest first); without a sender, nothing happens."""
+    """Mail notifications not mailed yet (oldest first); without a sender, nothing happens.
+
+    Each one is marked in its own transaction right after it is sent, so a failing server
+    stops the run without mailing anyone twice; the rest go out on the next run.
+    """
     if sender is None:
         return 0
     sent = 0
-    with ctx.uow() as uow:
-        s = uow.session
-        rows = s.scalars(select(Notification).where(Notification.emailed_at.is_(None))
-                         .order_by(Notification.id).limit(limit).with_for_update(skip_locked=True)).all()
-        for n in rows:
+    for _ in range(limit):
+        with ctx.uow() as uow:
+            s = uow.session
+            n = s.scalar(select(Notification).where(Notification.emailed_at.is_(None))
+                         .order_by(Notification.id).limit(1).with_for_update(skip_locked=True))
+            if n is None:
+                break
             to = address(s.get(User, n.user_id))
             if to:
                 sender.send(to, n.subject, n.body)
                 sent += 1
             n.emailed_at = ctx.clock.now()  # also when there is no address: never retried forever
-        uow.commit()
+            uow.commit()
     return sent

@@ -235,3 +235,25 @@ def test_the_daily_digest_goes_out_once_a_day(ctx, clock):
         heads = uow.session.scalars(select(User.username).join(Notification, Notification.user_id == User.id)
                                     .where(Notification.kind == "digest")).all()
     assert "taishan.head" not in heads
+
+
+class FlakySender(FakeSender):
+    def send(self, to, subject, body):
+        if self.sent:
+            raise OSError("SMTP server went away")
+        super().send(to, subject, body)
+
+
+def test_a_failing_mail_server_stops_the_run_without_mailing_anyone_twice(ctx, clock, monkeypatch):
+    clock.set(SEP_23)
+    open_case(ctx)
+    clock.set(datetime(2026, 10, 22, 2, tzinfo=timezone.utc))
+    sweeps.sweep_clocks(ctx)  # breach: the officer and the unit head
+    monkeypatch.setenv("IPCASE_MAIL_DOMAIN", "taian.example")
+    flaky = FlakySender()
+    with pytest.raises(OSError):
+        notifications.send_pending(ctx, flaky)
+    assert len(flaky.sent) == 1
+    steady = FakeSender()
+    assert notifications.send_pending(ctx, steady) == 1
+    assert flaky.sent[0] not in steady.sent
