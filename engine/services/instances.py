@@ -18,8 +18,6 @@ from engine.runtime.stepper import Message, WorkflowFailed, WorkflowRun
 from engine.services import clocks, definitions, messages
 from engine.services.operators import operators_for
 
-TERMINAL_OUTCOMES_OPEN = {"transfer_requested"}  # ended here, but the case goes on elsewhere
-
 
 def _script_engine(session: Session, case: Case, now: datetime, actor: User | None,
                    ctx: Context | None = None) -> OperatorScriptEngine:
@@ -143,8 +141,7 @@ def _update_case(session: Session, case: Case, instance: WorkflowInstance, opene
         if still_running is None:
             case.status = instance.outcome or "completed"
             case.stage = None
-            if case.status not in TERMINAL_OUTCOMES_OPEN:
-                case.closed_at = now
+            case.closed_at = now  # a transfer keeps it open by running its own instance
 
 
 def lock(session: Session, instance_id: int) -> WorkflowInstance:
