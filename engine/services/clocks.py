@@ -62,8 +62,9 @@ def _apply(cal, clock: CaseClock, rule: ClockRule | None, now: datetime) -> None
         warn_day = span_before(cal, due.due, rule.warn_before.length, rule.warn_before.unit)
         clock.warn_at = max(start_of_day(warn_day), clock.started_at)
     clock.updated_at = now
-    if clock.state == "breached" and clock.due_at > now:
-        clock.state, clock.breached_at = ("extended" if clock.extension else "running"), None
+    if clock.state == "breached" and clock.stopped_at is None and clock.due_at > now:
+        # in time again (extension, holiday edit): a later breach is a new one, escalated anew
+        clock.state, clock.breached_at, clock.escalated_at = ("extended" if clock.extension else "running"), None, None
     clock.next_check_at = next_check(cal, clock, rule)
 
 
@@ -393,12 +394,10 @@ def decide_extension(ctx: Context, *, username: str, extension_id: int, approve:
             if clock.stopped_at is not None:
                 raise Conflict("Clock {rule} has stopped; nothing to extend.", rule=clock.rule)
             clock.extension += ext.length
-            if clock.state in ("running", "breached"):
+            if clock.state == "running":
                 clock.state = "extended"
             from engine.services.holidays import load_calendar
-            _apply(load_calendar(s), clock, spec, now)
-            if clock.state == "extended" and clock.due_at <= now:
-                clock.state = "breached"  # still late after the extension; the sweep records it
+            _apply(load_calendar(s), clock, spec, now)  # a breached clock in time again is "extended"
         kind = "extension_approved" if approve else "extension_refused"
         _event(s, clock, now, kind, user, before, {"extension": ext.id, "length": ext.length, "note": note})
         audit.record(s, at=now, action=f"clock.{kind}", actor=user, case=case,

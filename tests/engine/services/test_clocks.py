@@ -182,3 +182,17 @@ def test_a_late_step_stops_its_clock_as_breached(ctx, opened, clock):
     with ctx.uow() as uow:
         due = uow.session.scalar(select(HumanTask.due_at).where(HumanTask.bpmn_id == "investigate"))
     assert due is not None
+
+
+def test_an_extension_approved_after_the_breach_puts_the_clock_back_in_time(ctx, opened, clock):
+    from engine.services import sweeps
+    clock.set(datetime(2026, 10, 23, 2, tzinfo=timezone.utc))
+    assert sweeps.sweep_clocks(ctx) == {"warned": 0, "breached": 1, "escalated": 1}
+    ext = clocks.request_extension(ctx, username="daiyue.officer1", number=opened, rule="filing_decision",
+                                   length=5, reason="补充核查")["extension"]["id"]
+    view = clocks.decide_extension(ctx, username="daiyue.head", extension_id=ext, approve=True, note="同意")["clock"]
+    assert view["state"] == "extended" and view["due_date"] == "2026-10-28" and view["breached_at"] is None
+    clock.set(datetime(2026, 10, 28, 16, tzinfo=timezone.utc))
+    assert sweeps.sweep_clocks(ctx)["breached"] == 1  # late again: a new breach, recorded once
+    clock.set(datetime(2026, 10, 29, 16, tzinfo=timezone.utc))
+    assert sweeps.sweep_clocks(ctx)["escalated"] == 1
