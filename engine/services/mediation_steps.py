@@ -184,8 +184,10 @@ def operators_for(session: Session, case: Case, now: datetime, actor: User | Non
         amount = (task.data.get("mediation_outcome") or {}).get("amount")
         rec.status, rec.outcome, rec.closed_at = "closed", outcome, now
         report = referrer_waits(session, case, rec)
+        silent = "mediation_consent" not in task.data  # the consent limit ran out (consent_timeout)
         audit.record(session, at=now, action="mediation.closed", actor=actor, case=case,
-                     after={"outcome": outcome, "reported_to_enforcement": report})
+                     after={"outcome": outcome, "reported_to_enforcement": report},
+                     details={"reason": "no reply within the consent limit"} if silent else None)
         return {"outcome": outcome, "report": report, "mediation": rec.id,
                 "amount": str(amount) if amount is not None else None}
 

@@ -211,21 +211,42 @@ def test_the_scenarios_take_every_sequence_flow(specs, workflow_forms, xml_doc):
     taken |= taken_flows(wf)
     wf, _ = silent_mediator_run(specs, workflow_forms)
     taken |= taken_flows(wf)
+    for source in ("party", "court_assigned"):
+        taken |= taken_flows(silent_party_run(specs, workflow_forms, source)[0])
     assert flows - taken == set()
 
 
-def fire_acceptance_timeout(wf) -> None:
-    """The 3-day limit runs out (as the scheduler's fire_timers would do on time)."""
-    [waiting] = [t for t in wf.get_tasks(state=TaskState.WAITING) if t.task_spec.name == "acceptance_timeout"]
+def fire_timeout(wf, name="acceptance_timeout") -> None:
+    """The limit runs out (as the scheduler's fire_timers job does when it is due)."""
+    [waiting] = [t for t in wf.get_tasks(state=TaskState.WAITING) if t.task_spec.name == name]
     wf.send_event(BpmnEvent(waiting.task_spec.event_definition))
     wf.do_engine_steps()
+
+
+def silent_party_run(specs, forms, source):
+    wf = start_mediation(specs, operators())
+    scenario = answers(source)
+    visited = drive(wf, scenario, forms=forms, stop_at={"record_consent"})
+    fire_timeout(wf, "consent_timeout")
+    visited += drive(wf, scenario, forms=forms)
+    return wf, visited
+
+
+@pytest.mark.parametrize("source, path, end", [
+    ("party", ["register_dispute"], "consent_refused"),
+    ("court_assigned", ["register_dispute", "return_to_court"], "returned_to_court"),
+])
+def test_silence_past_the_consent_limit_ends_the_mediation(specs, workflow_forms, source, path, end):
+    wf, visited = silent_party_run(specs, workflow_forms, source)
+    assert visited == path and outcome(wf) == end
+    assert "mediation_consent" not in wf.data  # no reply was recorded: the timer did
 
 
 def silent_mediator_run(specs, forms):
     ops = operators()
     wf = start_mediation(specs, ops)
     visited = drive(wf, BASE, forms=forms, stop_at={"accept_dispute"})
-    fire_acceptance_timeout(wf)
+    fire_timeout(wf)
     visited += drive(wf, BASE, forms=forms)
     return wf, (visited, ops)
 

@@ -469,3 +469,18 @@ def test_a_mediator_who_does_not_answer_in_time_is_replaced(mctx, clock):
             select(MediationAssignment).order_by(MediationAssignment.id))]
     assert history == [("designated", "declined", "逾期未答复，系统改派"), ("reassigned_after_decline", "pending", None)]
     assert run(mctx, number)["status"] == "agreement_performed"
+
+
+def test_silence_past_the_consent_limit_ends_the_mediation(mctx, clock):
+    from engine.jobs.scheduler import SupervisionScheduler
+    number = open_dispute(mctx)["number"]
+    run(mctx, number, until="record_consent")
+    sched = SupervisionScheduler(mctx, holder="test")
+    clock.advance(timedelta(days=6))
+    assert sched.tick()["fire_timers"] == 0
+    clock.advance(timedelta(days=1, minutes=1))
+    assert sched.tick()["fire_timers"] == 1
+    view = cases.show_case(mctx, number)
+    assert view["status"] == "consent_refused" and view["open_tasks"] == []
+    [closed] = [e for e in view["timeline"] if e["action"] == "mediation.closed"]
+    assert closed["details"] == {"reason": "no reply within the consent limit"}
