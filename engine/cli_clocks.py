@@ -346,6 +346,23 @@ def supervision_reply(order_id, username, progress, planned_date):
     click.echo(f"order #{view['id']} replied")
 
 
+@supervision.command("orders")
+@click.option("--user", "username", required=True)
+@click.option("--status", help="open | replied | closed")
+@click.option("--json", "as_json", is_flag=True)
+@domain_errors
+def supervision_orders(username, status, as_json):
+    """Supervision orders in the user's units, by reply deadline."""
+    from engine.services import supervision as sv
+    rows = sv.list_orders(_ctx(), username=username, status=status)
+    if as_json:
+        _echo_json(rows)
+        return
+    for o in rows:
+        late = " OVERDUE" if o["overdue"] else ""
+        click.echo(f"#{o['id']:<5} {o['case']:28} reply by {o['reply_due']} {o['status']}{late}  {o['instruction']}")
+
+
 @cli.command("notifications")
 @click.option("--user", "username", required=True)
 @click.option("--unread", is_flag=True)

@@ -101,6 +101,10 @@ def test_supervision_and_scheduler_commands(ctx, clock, ipcase, tmp_path):
     assert "1 row(s)" in ipcase("supervision", "list", "--user", "city.supervisor", "--export", str(target)).stdout
     assert target.stat().st_size > 0
     ipcase("supervision", "order", number, "--user", "city.supervisor", "--instruction", "尽快立案")
+    [order] = json.loads(ipcase("supervision", "orders", "--user", "daiyue.head", "--json").stdout)
+    assert order["instruction"] == "尽快立案" and order["status"] == "open"
+    ipcase("supervision", "reply", str(order["id"]), "--user", "daiyue.head", "--progress", "已立案")
+    assert "replied" in ipcase("supervision", "orders", "--user", "city.supervisor").stdout
     kinds = [n["kind"] for n in json.loads(ipcase("notifications", "--user", "daiyue.head", "--json").stdout)]
     assert "order" in kinds and "breach" in kinds
     status = json.loads(ipcase("scheduler", "status").stdout)
