@@ -4,7 +4,7 @@ The logic lives in engine/services/mediation.py; these are the registrations.
 """
 from __future__ import annotations
 
-from engine.assignment.registry import register, register_visibility
+from engine.assignment.registry import register, register_task_scope, register_visibility
 
 
 @register("mediation", "mediator", pinned=True)
@@ -23,3 +23,9 @@ def centre_head_step(session, case, instance, row, now):
 def mediation_case_visibility(session, user, case):
     from engine.services.mediation import may_see_case
     return may_see_case(session, user, case)
+
+
+@register_task_scope
+def mediator_task_scope(user):
+    from engine.services.mediation import task_scope_for
+    return task_scope_for(user)

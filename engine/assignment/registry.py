@@ -40,6 +40,8 @@ class _Entry:
 _RULES: dict[tuple[str, str], _Entry] = {}
 # pipeline -> fn(session, user, case) -> bool | None (None: no opinion, the default applies)
 _VISIBILITY: dict[str, Callable] = {}
+# fn(user) -> SQL condition on HumanTask rows the user may see in task lists, or None
+_TASK_SCOPES: list[Callable] = []
 
 
 def register(process_id: str, role: str, *, pinned: bool = False) -> Callable[[Rule], Rule]:
@@ -55,6 +57,17 @@ def register_visibility(pipeline: str) -> Callable:
         _VISIBILITY[pipeline] = fn
         return fn
     return decorate
+
+
+def register_task_scope(fn: Callable) -> Callable:
+    """Decorator: a condition narrowing which task rows a user sees in lists (the SQL side of `may_see`)."""
+    _TASK_SCOPES.append(fn)
+    return fn
+
+
+def task_scope(user) -> list:
+    """Conditions to add to a task-list query for `user` (empty: no rule narrows it)."""
+    return [c for c in (fn(user) for fn in _TASK_SCOPES) if c is not None]
 
 
 def _process_id(instance) -> str:

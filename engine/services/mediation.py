@@ -181,6 +181,14 @@ def may_see_case(session: Session, user: User, case: Case) -> bool | None:
     return is_involved(session, user, case)
 
 
+def task_scope_for(user: User):
+    """In task lists a plain mediator sees only their own steps and those of their current disputes."""
+    if user.roles - {Role.MEDIATOR} or not user.has_role(Role.MEDIATOR):
+        return None
+    current = select(Mediation.case_id).where(Mediation.mediator_id == user.id)
+    return or_(HumanTask.assignee_id == user.id, HumanTask.case_id.in_(current))
+
+
 def is_involved(session: Session, user: User, case: Case) -> bool:
     """The case's current mediator, or the holder of one of its open mediator steps (a substitute).
     A mediator who declined or was recused no longer sees the dispute."""

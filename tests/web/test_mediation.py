@@ -79,3 +79,15 @@ def test_the_agreement_editor_starts_from_the_generated_text(browser, dispute, c
     page = browser("mediator1").get(f"/tasks/{task['id']}").get_data(as_text=True)
     assert 'name="final_text"' in page
     assert "调解协议书" in page and "人民币50,000.00元" in page and "泰安市中级人民法院委派调解" in page
+
+
+def test_a_mediator_who_declined_no_longer_lists_the_dispute(browser, dispute, ctx):
+    from engine.services import inbox
+    number = dispute("accept_dispute")
+    demo.drive_mediation(ctx, number, {"accept_dispute": [{"decision": "decline", "reason": "出差"},
+                                                          {"decision": "accept"}]}, until="give_opening_notice")
+    for tab in inbox.TABS:
+        page = inbox.list_inbox(ctx, username="mediator1", tab=tab)
+        assert [r["case"] for r in page.rows] == [], tab
+    assert [r["case"] for r in inbox.list_inbox(ctx, username="mediation.head", tab="mine").rows] == [number]
+    assert browser("mediator1").get(f"/mediation/disputes/{number}").status_code == 404
