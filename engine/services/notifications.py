@@ -52,7 +52,6 @@ def notify(session: Session, user_ids: Iterable[int | None], kind: str, case: Ca
                            body=body, dedup=key, created_at=now)
         session.add(row)
         made.append(row)
-    session.flush()
     return made
 
 

@@ -82,11 +82,12 @@ def sweep_clocks(ctx: Context, batch: int = BATCH) -> dict:
             if not rows:
                 return counts
             cal, cat = load_calendar(s), catalogue()
-            s.info["recipients"] = {}  # (unit, role, upwards) -> user ids, for this batch
-            for clock in rows:
-                kind = check_clock(s, cal, cat, clock, now)
-                if kind:
-                    counts[kind] += 1
+            s.info["recipients"], s.info["cases"] = {}, {}  # lookups shared by this batch
+            with s.no_autoflush:  # one UPDATE per clock, written at commit
+                for clock in rows:
+                    kind = check_clock(s, cal, cat, clock, now)
+                    if kind:
+                        counts[kind] += 1
             uow.commit()
 
 
@@ -136,6 +137,14 @@ def _role_users(session: Session, unit_id: int, role: Role, upwards: bool = Fals
     return cache[key]
 
 
+def _case(session: Session, case_id: int) -> Case:
+    """Cases of a batch, held for its length (the identity map alone holds them weakly)."""
+    cache = session.info.setdefault("cases", {})
+    if case_id not in cache:
+        cache[case_id] = session.get(Case, case_id)
+    return cache[case_id]
+
+
 def _label(rule, clock: CaseClock) -> str:
     return rule.label.get("zh", clock.rule) if rule else clock.rule
 
@@ -144,7 +153,7 @@ def _warn(session: Session, clock: CaseClock, rule, now: datetime) -> str | None
     clock.warned_at = now
     if not _once(session, clock, "warned", now, {"warn_at": clock.warn_at.isoformat()}):
         return None
-    case = session.get(Case, clock.case_id)
+    case = _case(session, clock.case_id)
     to = _handlers(session, clock, rule) or _role_users(session, case.unit_id, Role.UNIT_HEAD)
     notifications.notify(session, to, "warning", case, now, f"warn:{clock.id}:{clock.due_date}",
                          subject=f"即将到期：{case.number} {_label(rule, clock)}",
@@ -156,7 +165,7 @@ def _breach(session: Session, clock: CaseClock, rule, now: datetime) -> str | No
     clock.state, clock.breached_at = "breached", clock.due_at
     if not _once(session, clock, "breached", now, {"due_at": clock.due_at.isoformat()}):
         return None
-    case = session.get(Case, clock.case_id)
+    case = _case(session, clock.case_id)
     audit.record(session, at=now, action="clock.breached", case=case,
                  details={"clock": clock.id, "rule": clock.rule, "due": clock.due_date.isoformat()})
     to = set(_handlers(session, clock, rule)) | set(_role_users(session, case.unit_id, Role.UNIT_HEAD))
@@ -170,7 +179,7 @@ def _escalate(session: Session, clock: CaseClock, rule, now: datetime) -> str | 
     clock.escalated_at = now
     if not _once(session, clock, "escalated", now, {}):
         return None
-    case = session.get(Case, clock.case_id)
+    case = _case(session, clock.case_id)
     audit.record(session, at=now, action="clock.escalated", case=case,
                  details={"clock": clock.id, "rule": clock.rule, "due": clock.due_date.isoformat()})
     to = _role_users(session, case.unit_id, Role.SUPERVISOR, upwards=True)
