@@ -8,7 +8,7 @@ HOST ?= 127.0.0.1
 PORT ?= 5000
 PYTEST_ARGS ?=
 
-.PHONY: run test test-sqlite test-postgres install assets fonts chromium postgres bench bench-quick lock clean
+.PHONY: run test test-sqlite test-postgres install assets fonts chromium postgres wrk bench bench-quick lock clean
 
 run: install fonts assets
 	$(BIN)/ipcase db upgrade
@@ -51,10 +51,13 @@ postgres:
 	@for i in 1 2 3 4 5 6 7 8 9 10; do pg_isready -q -h 127.0.0.1 -p 5432 && exit 0; sleep 1; done; \
 		echo "PostgreSQL is not answering at 127.0.0.1:5432" >&2; exit 1
 
-bench: install postgres
+wrk:  # the HTTP benchmark's load tool
+	@command -v wrk >/dev/null || (apt-get update && apt-get install -y wrk)
+
+bench: install postgres wrk
 	DATABASE_URL=$(PG_URL) $(BIN)/python -m bench
 
-bench-quick: install postgres
+bench-quick: install postgres wrk
 	DATABASE_URL=$(PG_URL) $(BIN)/python -m bench --quick
 
 # Refresh the constraints file after changing setup.cfg (then commit it).

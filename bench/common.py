@@ -4,6 +4,7 @@ from __future__ import annotations
 import json
 import os
 import platform
+import resource
 import statistics
 import uuid
 from contextlib import contextmanager
@@ -91,7 +92,9 @@ def save(name: str, figures: dict) -> Path:
     path = RESULTS / f"{name}.json"
     doc = {"benchmark": name, "at": datetime.now(timezone.utc).isoformat(), "machine": {
         "python": platform.python_version(), "cpus": os.cpu_count(), "platform": platform.platform()},
-        "database": (os.environ.get("DATABASE_URL") or "sqlite").split("@")[-1], **figures}
+        "database": (os.environ.get("DATABASE_URL") or "sqlite").split("@")[-1],
+        # the benchmark process's own peak resident set so far (ru_maxrss is in KiB on Linux)
+        "peak_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1), **figures}
     path.write_text(json.dumps(doc, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
     return path
 
