@@ -14,7 +14,7 @@ import time
 
 from bench.common import RESULTS, print_table
 
-BENCHMARKS = ["throughput", "long_history", "deadline_sweep", "http"]
+BENCHMARKS = ["throughput", "long_history", "inbox", "deadline_sweep", "http"]
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -206,7 +206,7 @@ def run(quick: bool = False) -> dict:
         "p99_ms": round(wrk_result["p99_us"] / 1000, 1), "max_ms": round(wrk_result["max_us"] / 1000, 1),
         "completed_in_db": completed, "db_matches": completed == n_tasks == wrk_result["ok"],
         "target_per_s": 300, "ratio_to_target": round(rate / 300, 2),
-        "peak_rss_mb": {"gunicorn_workers": worker_rss, "gunicorn_master": master_rss,
+        "server_peak_rss_mb": {"gunicorn_workers": worker_rss, "gunicorn_master": master_rss,
                         "scheduler": scheduler_rss},
         "wrk": wrk_result,
     }
