@@ -433,12 +433,13 @@ def _extension_view(ext: ClockExtension) -> dict:
             "decision_note": ext.decision_note}
 
 
-def clock_view(session: Session, clock: CaseClock) -> dict:
+def clock_view(session: Session, clock: CaseClock, extensions: list[ClockExtension] | None = None) -> dict:
     """The clock and why it is due when it is (rule, start, days counted, holidays, pauses, extensions)."""
     cat = catalogue()
     rule = cat.rules.get(clock.rule)
-    extensions = session.scalars(select(ClockExtension).where(ClockExtension.clock_id == clock.id)
-                                 .order_by(ClockExtension.id)).all()
+    if extensions is None:
+        extensions = session.scalars(select(ClockExtension).where(ClockExtension.clock_id == clock.id)
+                                     .order_by(ClockExtension.id)).all()
     from engine.services.holidays import gap_warning
     return {
         "id": clock.id, "rule": clock.rule, "label": rule.label if rule else {"zh": clock.rule, "en": clock.rule},
@@ -462,7 +463,12 @@ def clock_view(session: Session, clock: CaseClock) -> dict:
 def case_clocks(session: Session, case: Case) -> list[dict]:
     clocks = session.scalars(select(CaseClock).where(CaseClock.case_id == case.id)
                              .options(selectinload(CaseClock.pauses)).order_by(CaseClock.id)).all()
-    return [clock_view(session, c) for c in clocks]
+    by_clock: dict[int, list[ClockExtension]] = {c.id: [] for c in clocks}
+    if clocks:  # one query for every clock's extensions (a long case has a clock per review round)
+        for ext in session.scalars(select(ClockExtension).join(CaseClock, ClockExtension.clock_id == CaseClock.id)
+                                   .where(CaseClock.case_id == case.id).order_by(ClockExtension.id)):
+            by_clock[ext.clock_id].append(ext)
+    return [clock_view(session, c, by_clock[c.id]) for c in clocks]
 
 
 def show(ctx: Context, number: str, viewer: str | None = None) -> list[dict]:
