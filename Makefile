@@ -8,14 +8,14 @@ HOST ?= 127.0.0.1
 PORT ?= 5000
 PYTEST_ARGS ?=
 
-.PHONY: run test test-sqlite test-postgres install assets fonts chromium postgres wrk bench bench-quick lock clean
+.PHONY: run test test-sqlite test-postgres install assets fonts translations messages chromium postgres wrk bench bench-quick lock clean
 
-run: install fonts assets
+run: install fonts assets translations
 	$(BIN)/ipcase db upgrade
 	$(BIN)/ipcase demo load
 	$(BIN)/ipcase serve --host $(HOST) --port $(PORT)
 
-test: install fonts assets chromium postgres
+test: install fonts assets translations chromium postgres
 	$(MAKE) test-sqlite
 	$(MAKE) test-postgres
 
@@ -36,6 +36,17 @@ $(STAMP): setup.cfg constraints.txt pyproject.toml
 	touch $@
 
 assets: node_modules/.package-lock.json
+
+# The web's message catalogs: .po files are committed, .mo files are compiled here.
+translations: install
+	$(BIN)/pybabel compile -d web/translations
+
+# Refresh web/translations after changing user-visible text (then translate the new msgids).
+messages: install
+	$(BIN)/pybabel extract -F web/babel.cfg -k lazy_gettext -k N_ -k NotFound -k Forbidden -k Conflict \
+		-k Invalid -k TaskAlreadyCompleted -k WorkflowDefinitionError -k TooManyAttempts -k WorkflowFailed \
+		--no-location --sort-output -o web/translations/messages.pot web engine
+	$(BIN)/pybabel update --no-location -i web/translations/messages.pot -d web/translations
 
 node_modules/.package-lock.json: package.json package-lock.json
 	npm ci --no-audit --no-fund

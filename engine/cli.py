@@ -298,6 +298,7 @@ def user_passwd(username, password_stdin):
     click.echo(f"password of {username} set")
 
 
+from engine import cli_clocks  # noqa: E402,F401  (calendar, holiday, clock, supervision, scheduler)
 from engine import cli_transfers  # noqa: E402,F401  (case transfer, case refer-mediation, transfer package)
 
 
@@ -305,6 +306,9 @@ from engine import cli_clocks  # noqa: E402,F401  (calendar, holiday, clock, sup
 
 
 from engine import cli_mediation  # noqa: E402,F401  (mediation open | disputes | caseload | roster | …)
+
+
+from engine import cli_clocks  # noqa: E402,F401  (calendar, holiday, clock, supervision, scheduler)
 
 
 def main() -> None:

@@ -47,3 +47,9 @@ class WorkflowDefinitionError(Invalid):
     """A BPMN file or form definition that cannot be deployed."""
 
     code = "workflow_definition"
+
+
+class TooManyAttempts(DomainError):
+    """Too many failed attempts in a short time; `params["seconds"]` says how long to wait."""
+
+    code = "too_many_attempts"

@@ -10,6 +10,14 @@ __all__ = [
     "Party", "PartyKind", "PartyRole", "Role", "Unit", "User", "UserRole", "WorkflowDefinition",
     "WorkflowInstance",
 ]
+from engine.models.mediation import (  # noqa: E402
+    Mediation, MediationAssignment, MediatorAbsence, MediatorProfile, MediatorRelationship, RecusalRequest,
+)
+
+__all__ += [
+    "Mediation", "MediationAssignment", "MediatorAbsence", "MediatorProfile", "MediatorRelationship",
+    "RecusalRequest",
+]
 from engine.models.transfers import EvidenceFile, TransferPackage  # noqa: E402
 
 __all__ += ["EvidenceFile", "TransferPackage"]
@@ -22,11 +30,6 @@ __all__ += [
     "CaseClock", "ClockEvent", "ClockExtension", "ClockPause", "Holiday", "JobRun", "Notification",
     "SchedulerLease", "SupervisionOrder", "SupervisionReply",
 ]
-from engine.models.mediation import (  # noqa: E402
-    Mediation, MediationAssignment, MediatorAbsence, MediatorProfile, MediatorRelationship, RecusalRequest,
-)
+from engine.models.logins import LoginAttempt  # noqa: E402
 
-__all__ += [
-    "Mediation", "MediationAssignment", "MediatorAbsence", "MediatorProfile", "MediatorRelationship",
-    "RecusalRequest",
-]
+__all__ += ["LoginAttempt"]

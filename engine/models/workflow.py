@@ -60,6 +60,12 @@ class HumanTask(Base):
         Index("ix_human_tasks_instance_state", "instance_id", "state"),
         # A case's tasks, and the latest submission of one form on it.
         Index("ix_human_tasks_case_form", "case_id", "form_id", "id"),
+        # Inbox sorts other than by due date (migration 0002), and the "involved" tab.
+        Index("ix_human_tasks_my_created", "state", "assignee_id", "created_at"),
+        Index("ix_human_tasks_group_created", "state", "unit_id", "role", "created_at"),
+        Index("ix_human_tasks_my_priority", "state", "assignee_id", "priority"),
+        Index("ix_human_tasks_group_priority", "state", "unit_id", "role", "priority"),
+        Index("ix_human_tasks_completed_by", "completed_by_id", "case_id"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

@@ -32,3 +32,8 @@ def ensure_can_complete(user: User, task: HumanTask) -> None:
         raise Forbidden("Task {task_id} is assigned to someone else.", task_id=task.id)
     if not can_take(user, task):
         raise Forbidden("Task {task_id} needs the role {role} in its unit.", task_id=task.id, role=task.role)
+
+
+def ensure_admin(user: User) -> None:
+    if not user.has_role(Role.ADMIN):
+        raise Forbidden("Only administrators may do this.")

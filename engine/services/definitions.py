@@ -80,3 +80,53 @@ def specs_by_id(session: Session, definition_id: int) -> ProcessSpecs:
         _IDENTITY[definition_id] = (definition.process_id, definition.content_hash)
     process_id, digest = _IDENTITY[definition_id]
     return specs_for(process_id, digest, lambda: bytes(session.get(WorkflowDefinition, definition_id).bpmn_xml))
+
+
+def list_versions(ctx) -> list[dict]:
+    """Every deployed version of every process, newest first, with how many instances run on it."""
+    from sqlalchemy import case as sql_case
+
+    from engine.models import WorkflowInstance
+
+    with ctx.uow() as uow:
+        s = uow.session
+        running = func.sum(sql_case((WorkflowInstance.status == "running", 1), else_=0))
+        counts = {row[0]: (row[1], row[2] or 0) for row in s.execute(
+            select(WorkflowInstance.definition_id, func.count(), running).group_by(WorkflowInstance.definition_id))}
+        rows = s.scalars(select(WorkflowDefinition).order_by(WorkflowDefinition.process_id,
+                                                             WorkflowDefinition.version.desc())).all()
+        return [{"process_id": d.process_id, "version": d.version, "filename": d.filename,
+                 "sha256": d.content_hash, "deployed_at": d.deployed_at.isoformat(),
+                 "instances": counts.get(d.id, (0, 0))[0], "running": counts.get(d.id, (0, 0))[1]}
+                for d in rows]
+
+
+def upload(ctx, *, actor: str, process_id: str, filename: str, xml: bytes) -> Deployment:
+    """An administrator deploys a new version; a broken file raises and changes nothing."""
+    from engine.services import access, lookups
+
+    if not process_id or not process_id.replace("_", "").isalnum():
+        raise WorkflowDefinitionError("Give the process id the file defines, e.g. enforcement.")
+    if not xml:
+        raise WorkflowDefinitionError("The BPMN file is empty.")
+    with ctx.uow() as uow:
+        s = uow.session
+        user = lookups.user(s, actor)
+        access.ensure_admin(user)
+        done = deploy(s, ctx.forms, xml, process_id, filename or f"{process_id}.bpmn", ctx.clock.now(), user)
+        uow.commit()
+    return done
+
+
+def version_xml(ctx, *, actor: str, process_id: str, version: int) -> bytes:
+    """The BPMN XML of one deployed version (administrators)."""
+    from engine.services import access, lookups
+
+    with ctx.uow() as uow:
+        s = uow.session
+        access.ensure_admin(lookups.user(s, actor))
+        found = s.scalar(select(WorkflowDefinition).where(WorkflowDefinition.process_id == process_id,
+                                                          WorkflowDefinition.version == version))
+        if found is None:
+            raise NotFound("No version {version} of workflow {process_id}.", version=version, process_id=process_id)
+        return bytes(found.bpmn_xml)

@@ -6,7 +6,7 @@ from argon2.exceptions import VerificationError, InvalidHashError
 from sqlalchemy import select
 
 from engine.context import Context
-from engine.errors import Conflict, Invalid
+from engine.errors import Conflict, Invalid, NotFound
 from engine.models import Role, Unit, User, UserRole
 from engine.services import audit, lookups, views
 
@@ -49,8 +49,11 @@ def create_user(ctx: Context, *, username: str, full_name: str, password: str, u
                     role_rows=[UserRole(role=r) for r in _roles(roles)])
         s.add(user)
         s.flush()
-        audit.record(s, at=now, action="user.created", actor=lookups.user(s, actor) if actor else None,
-                     after=views.user_view(user))
+        admin = lookups.user(s, actor) if actor else None
+        if admin is not None:
+            from engine.services import access
+            access.ensure_admin(admin)
+        audit.record(s, at=now, action="user.created", actor=admin, after=views.user_view(user))
         view = views.user_view(user)
         uow.commit()
     return view
@@ -60,9 +63,12 @@ def set_password(ctx: Context, *, username: str, password: str, actor: str | Non
     with ctx.uow() as uow:
         s = uow.session
         user = lookups.user(s, username)
+        admin = lookups.user(s, actor) if actor else None
+        if admin is not None and admin.id != user.id:
+            from engine.services import access
+            access.ensure_admin(admin)
         user.password_hash = hash_password(password)
-        audit.record(s, at=ctx.clock.now(), action="user.password_set",
-                     actor=lookups.user(s, actor) if actor else None, details={"username": username})
+        audit.record(s, at=ctx.clock.now(), action="user.password_set", actor=admin, details={"username": username})
         uow.commit()
 
 
@@ -75,3 +81,46 @@ def list_users(ctx: Context, *, role: str | None = None, unit_code: str | None =
         if unit_code:
             query = query.where(User.unit_id == lookups.unit(s, unit_code).id)
         return [views.user_view(u) for u in s.scalars(query)]
+
+
+def update_user(ctx: Context, *, actor: str, username: str, full_name: str, unit_code: str, roles: list[str],
+                active: bool, licence_no: str | None = None) -> dict:
+    """An administrator changes a user's name, unit, roles or active flag (audited with before/after)."""
+    from engine.services import access
+
+    with ctx.uow() as uow:
+        s = uow.session
+        admin = lookups.user(s, actor)
+        access.ensure_admin(admin)
+        user = s.scalar(select(User).where(User.username == username))
+        if user is None:
+            raise NotFound("No user named {username}.", username=username)
+        if not full_name or not full_name.strip():
+            raise Invalid("A full name is required.", errors={"full_name": ["required"]})
+        if user.id == admin.id and (not active or "admin" not in roles):
+            raise Invalid("You cannot remove your own administrator role or deactivate yourself.",
+                          errors={"roles": ["self"]})
+        before = views.user_view(user)
+        wanted = set(_roles(roles))
+        user.role_rows = [r for r in user.role_rows if r.role in wanted] + \
+            [UserRole(role=r) for r in sorted(wanted - user.roles, key=lambda r: r.value)]
+        user.full_name, user.unit, user.active = full_name.strip(), lookups.unit(s, unit_code), active
+        user.licence_no = licence_no or None
+        s.flush()
+        after = views.user_view(user)
+        audit.record(s, at=ctx.clock.now(), action="user.updated", actor=admin, before=before, after=after)
+        uow.commit()
+    return after
+
+
+def get_user(ctx: Context, *, actor: str, username: str) -> dict:
+    """A user's details for the admin pages."""
+    from engine.services import access
+
+    with ctx.uow() as uow:
+        s = uow.session
+        access.ensure_admin(lookups.user(s, actor))
+        user = s.scalar(select(User).where(User.username == username))
+        if user is None:
+            raise NotFound("No user named {username}.", username=username)
+        return {**views.user_view(user), "licence_no": user.licence_no}

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from datetime import datetime
+from urllib.parse import quote
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -78,6 +79,7 @@ def case_view(session: Session, case: Case) -> dict:
         "instances": [{"process_id": i.definition.process_id, "version": i.definition.version,
                        "status": i.status, "outcome": i.outcome, "started_at": iso(i.started_at),
                        "completed_at": iso(i.completed_at)} for i in instances],
+        "path": "/cases/" + quote(case.number, safe=""),
         **transfer_history(session, case, instances, events),
         "timeline": [{"at": iso(e.at), "actor": names.get(e.actor_id), "action": e.action,
                       "task": task_names.get(e.task_id), "task_id": e.task_id, "before": e.before,
