@@ -46,7 +46,7 @@ messages: install
 	$(BIN)/pybabel extract -F web/babel.cfg -k lazy_gettext -k N_ -k NotFound -k Forbidden -k Conflict \
 		-k Invalid -k TaskAlreadyCompleted -k WorkflowDefinitionError -k TooManyAttempts -k WorkflowFailed \
 		--no-location --sort-output -o web/translations/messages.pot web engine
-	$(BIN)/pybabel update --no-location -i web/translations/messages.pot -d web/translations
+	$(BIN)/pybabel update --no-fuzzy-matching -i web/translations/messages.pot -d web/translations
 
 node_modules/.package-lock.json: package.json package-lock.json
 	npm ci --no-audit --no-fund

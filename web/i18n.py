@@ -32,6 +32,10 @@ STATUS_NAMES = {
     "running": lazy_gettext("Running"), "completed": lazy_gettext("Completed"),
     "cancelled": lazy_gettext("Cancelled"),
 }
+CLOCK_STATES = {
+    "running": lazy_gettext("Counting"), "met": lazy_gettext("Met"), "paused": lazy_gettext("Paused"),
+    "breached": lazy_gettext("Overdue"), "stopped": lazy_gettext("Stopped"),
+}
 IP_TYPE_NAMES = {
     "patent": lazy_gettext("Patent"), "trademark": lazy_gettext("Trademark"),
     "copyright": lazy_gettext("Copyright"), "trade_secret": lazy_gettext("Trade secret"),
@@ -181,7 +185,8 @@ def init_app(app) -> None:
         label=label, lang=lang, role_name=lambda c: ROLE_NAMES.get(c, c),
         pipeline_name=lambda c: PIPELINE_NAMES.get(c, c), status_name=lambda c: STATUS_NAMES.get(c, c),
         ip_type_name=lambda c: IP_TYPE_NAMES.get(c, c), party_role_name=lambda c: PARTY_ROLE_NAMES.get(c, c),
-        action_name=lambda c: ACTION_NAMES.get(c, c), show_value=show_value, ROLE_NAMES=ROLE_NAMES, IP_TYPE_NAMES=IP_TYPE_NAMES,
+        action_name=lambda c: ACTION_NAMES.get(c, c), show_value=show_value,
+        clock_state=lambda c: CLOCK_STATES.get(c, c), ROLE_NAMES=ROLE_NAMES, IP_TYPE_NAMES=IP_TYPE_NAMES,
         PIPELINE_NAMES=PIPELINE_NAMES,
     )
     app.jinja_env.filters["local_time"] = local_time

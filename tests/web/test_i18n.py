@@ -1,0 +1,24 @@
+"""The zh catalog: compiled as a whole (not fuzzy), engine errors and marshmallow messages translated."""
+from pathlib import Path
+
+from babel.messages.pofile import read_po
+
+from engine.errors import NotFound
+from web.i18n import field_errors, translate_error
+
+PO = Path(__file__).resolve().parents[2] / "web" / "translations" / "zh" / "LC_MESSAGES" / "messages.po"
+
+
+def test_catalog_is_not_fuzzy_so_pybabel_compiles_it():
+    with PO.open("rb") as f:
+        catalog = read_po(f)
+    assert not catalog.fuzzy and not any("fuzzy" in m.flags for m in catalog if m.id)
+
+
+def test_engine_errors_and_field_messages_are_translated(app):
+    with app.test_request_context("/"):
+        assert translate_error(NotFound("No task {task_id}.", task_id=7)) == "没有编号为 7 的任务。"
+        errors = field_errors({"a": ["Missing data for required field."], "b": ["Longer than maximum length 5."],
+                               "p": {"uscc": ["Not a valid unified social credit code (check character mismatch)."]}})
+        assert errors == {"a": ["此项为必填项。"], "b": ["最多 5 个字符。"],
+                          "p": ["uscc: 统一社会信用代码无效（校验码不符）。"]}
