@@ -52,7 +52,7 @@ class Case(Base):
     stage: Mapped[Optional[str]] = mapped_column(String(64))
     is_major: Mapped[bool] = mapped_column(default=False)
     priority: Mapped[int] = mapped_column(default=0)
-    opened_by_id: Mapped[Optional[int]] = mapped_column(ForeignKey("users.id"))
+    opened_by_id: Mapped[Optional[int]] = mapped_column(ForeignKey("users.id"), index=True)
     opened_at: Mapped[datetime]
     closed_at: Mapped[Optional[datetime]]
     details: Mapped[dict] = mapped_column(default=dict)

@@ -4,7 +4,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Optional
 
-from sqlalchemy import ForeignKey, Index, LargeBinary, String, Text, UniqueConstraint
+from sqlalchemy import ForeignKey, Index, LargeBinary, String, Text, UniqueConstraint, literal_column, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from engine.models.base import Base
@@ -50,19 +50,33 @@ class WorkflowInstance(Base):
     __mapper_args__ = {"version_id_col": version}
 
 
+OPEN_ROWS = "state = 'open'"
+UNCLAIMED_ROWS = "state = 'open' AND assignee_id IS NULL"
+# `HumanTask.state == OPEN` renders the literal the partial indexes' predicates name
+# (a bound parameter would not match them on SQLite).
+OPEN = literal_column("'open'")
+
+
+def _partial(name: str, where: str, *columns: str) -> Index:
+    return Index(name, *columns, postgresql_where=text(where), sqlite_where=text(where))
+
+
 class HumanTask(Base):
     """A user task as a row, so inboxes are SQL queries, never deserialisation."""
 
     __tablename__ = "human_tasks"
     __table_args__ = (
-        Index("ix_human_tasks_group_inbox", "state", "unit_id", "role", "due_at"),
-        Index("ix_human_tasks_my_inbox", "state", "assignee_id", "due_at"),
         Index("ix_human_tasks_instance_state", "instance_id", "state"),
         # A case's tasks, and the latest submission of one form on it.
         Index("ix_human_tasks_case_form", "case_id", "form_id", "id"),
-        # Inbox sorts other than by due date (migration 0002), and the "involved" tab.
-        Index("ix_human_tasks_my_created", "state", "assignee_id", "created_at"),
-        Index("ix_human_tasks_group_created", "state", "unit_id", "role", "created_at"),
+        # Inbox pages (migration 0006): each ends in its sort key and id, so a keyset page
+        # stops after one page; partial, so closed history does not grow them. Queries must
+        # say state = 'open' literally (OPEN) for the planners to match the predicate.
+        _partial("ix_human_tasks_my_due", OPEN_ROWS, "assignee_id", "due_at", "id"),
+        _partial("ix_human_tasks_my_created", OPEN_ROWS, "assignee_id", "created_at", "id"),
+        _partial("ix_human_tasks_group_due", UNCLAIMED_ROWS, "unit_id", "role", "due_at", "id"),
+        _partial("ix_human_tasks_group_created", UNCLAIMED_ROWS, "unit_id", "role", "created_at", "id"),
+        _partial("ix_human_tasks_group_step", UNCLAIMED_ROWS, "unit_id", "role", "bpmn_id", "due_at", "id"),
         Index("ix_human_tasks_my_priority", "state", "assignee_id", "priority"),
         Index("ix_human_tasks_group_priority", "state", "unit_id", "role", "priority"),
         Index("ix_human_tasks_completed_by", "completed_by_id", "case_id"),

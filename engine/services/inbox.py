@@ -18,6 +18,7 @@ from engine import assignment
 from engine.context import Context
 from engine.errors import Invalid
 from engine.models import Case, CaseNumber, HumanTask, IPRight, IPType, Party, Role, User
+from engine.models.workflow import OPEN
 from engine.services import access, lookups, views
 
 LOCAL_TZ = ZoneInfo("Asia/Shanghai")
@@ -162,7 +163,7 @@ def _decode(sort: str, cursor: str) -> dict:
 
 def tab_query(session: Session, user: User, tab: str, filters: Filters, now: datetime):
     """The tab's rows in scope and matching the filters (unsorted)."""
-    query = select(HumanTask).where(HumanTask.state == "open", _tab_condition(user, tab),
+    query = select(HumanTask).where(HumanTask.state == OPEN, _tab_condition(user, tab),
                                     *_filter_conditions(filters, now))
     if tab == "involved":
         query = query.where(HumanTask.unit_id.in_(access.visible_unit_ids(session, user)))
@@ -243,13 +244,17 @@ def _candidates(session: Session, task: HumanTask) -> list[dict]:
 def benchmark_queries(user_id: int, now: datetime) -> dict:
     """The inbox's queries for bench/inbox.py: name -> build(session) -> statement."""
     def build(tab: str, sort: str = "due", filters: Filters = Filters(), page2: bool = False):
+        cursor: dict = {}  # page 2 starts after page 1's last row, as the web's "next" link does
+
         def make(session: Session):
             user = session.get(User, user_id)
-            query = tab_query(session, user, tab, filters, now)
+            query = tab_query(session, user, tab, filters, now).order_by(*_order(sort))
             if page2:
-                query = query.where(_after(sort, {"id": 1000, "due": now.isoformat(), "created": now.isoformat(),
-                                                  "priority": 1}))
-            return query.order_by(*_order(sort)).limit(PAGE_SIZE + 1)
+                if not cursor:
+                    last = session.scalars(query.limit(PAGE_SIZE)).all()[-1]
+                    cursor.update(_decode(sort, _encode(sort, last)))
+                query = query.where(_after(sort, cursor))
+            return query.limit(PAGE_SIZE + 1)
         return make
 
     return {

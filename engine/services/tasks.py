@@ -11,6 +11,7 @@ from engine.forms.jsonschema import schema_to_jsonschema
 from engine.forms.schema import schema_for
 from engine.forms.validation import validate_submission
 from engine.models import Case, HumanTask, Role, User
+from engine.models.workflow import OPEN
 from engine import assignment
 from engine.services import access, audit, instances, lookups, views
 
@@ -22,8 +23,8 @@ def _inbox_query(user: User, tab: str):
     group = (HumanTask.assignee_id.is_(None) & (HumanTask.unit_id == user.unit_id)
              & HumanTask.role.in_([r.value for r in user.roles]))
     where = {"mine": mine, "group": group, "all": or_(mine, group)}[tab]
-    return (select(HumanTask).where(HumanTask.state == "open", where)
-            .order_by(HumanTask.due_at.is_(None), HumanTask.due_at, HumanTask.id))
+    return (select(HumanTask).where(HumanTask.state == OPEN, where)
+            .order_by(HumanTask.due_at.asc().nulls_last(), HumanTask.id))
 
 
 def list_tasks(ctx: Context, *, username: str, tab: str = "all", limit: int = 100) -> list[dict]:

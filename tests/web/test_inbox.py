@@ -184,9 +184,10 @@ def _plan(ctx, statement) -> str:
 
 
 @pytest.mark.parametrize("name, index", [
-    ("mine_due", "ix_human_tasks_my_inbox"), ("group_due", "ix_human_tasks_group_inbox"),
-    ("group_created", "ix_human_tasks_group_created"), ("group_priority", "ix_human_tasks_group_priority"),
-    ("group_due_page2", "ix_human_tasks_group_inbox"), ("group_overdue", "ix_human_tasks_group_inbox"),
+    ("mine_due", "ix_human_tasks_my_due"), ("group_due", "ix_human_tasks_group_due"),
+    ("group_created", "ix_human_tasks_group_created"), ("group_priority", "ix_human_tasks_group_"),
+    ("group_due_page2", "ix_human_tasks_group_due"), ("group_overdue", "ix_human_tasks_group_due"),
+    ("group_step", "ix_human_tasks_group_step"),
 ])
 def test_inbox_queries_use_their_index(ctx, case_at, clock, name, index):
     _group_tasks(ctx, case_at, 2)
