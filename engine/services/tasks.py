@@ -111,9 +111,7 @@ def claim(ctx: Context, *, username: str, task_id: int) -> dict:
                 raise Conflict("You already hold task {task_id}.", task_id=task_id)
             raise Conflict("Task {task_id} has already been claimed by someone else.", task_id=task_id)
         s.refresh(task)
-        audit.record(s, at=now, action="task.claimed", actor=user, case=_case(s, task), task=task,
-                     before={"assignee": None}, after={"assignee": username})
-        [view] = views.task_rows_view(s, [task])
+        view = _holder_changed(s, now, user, task, "task.claimed", None, username)
         uow.commit()
     return view
 
@@ -129,9 +127,7 @@ def unclaim(ctx: Context, *, username: str, task_id: int) -> dict:
         if task.assignee_id != user.id:
             raise Forbidden("Only the holder can release task {task_id}.", task_id=task_id)
         task.assignee_id, task.claimed_at = None, None
-        audit.record(s, at=now, action="task.unclaimed", actor=user, case=_case(s, task), task=task,
-                     before={"assignee": username}, after={"assignee": None})
-        [view] = views.task_rows_view(s, [task])
+        view = _holder_changed(s, now, user, task, "task.unclaimed", username, None)
         uow.commit()
     return view
 
@@ -155,10 +151,17 @@ def reassign(ctx: Context, *, username: str, task_id: int, to_username: str, rea
                           errors={"to": ["unsuitable"]}, to=to_username, role=task.role, unit=task.unit_id)
         before = views.task_rows_view(s, [task])[0]["assignee"]
         task.assignee_id, task.claimed_at = target.id, now
-        audit.record(s, at=now, action="task.reassigned", actor=user, case=_case(s, task), task=task,
-                     before={"assignee": before}, after={"assignee": to_username}, details={"reason": reason})
-        [view] = views.task_rows_view(s, [task])
+        view = _holder_changed(s, now, user, task, "task.reassigned", before, to_username, {"reason": reason})
         uow.commit()
+    return view
+
+
+def _holder_changed(session: Session, now, actor: User, task: HumanTask, action: str,
+                    before: str | None, after: str | None, details: dict | None = None) -> dict:
+    """Audit a change of who holds the task; returns the task's row view."""
+    audit.record(session, at=now, action=action, actor=actor, case=_case(session, task), task=task,
+                 before={"assignee": before}, after={"assignee": after}, details=details)
+    [view] = views.task_rows_view(session, [task])
     return view
 
 
