@@ -76,7 +76,7 @@ class Page:
     filters: Filters = field(default_factory=Filters)
 
 
-def _tab_condition(user: User, tab: str):
+def tab_condition(user: User, tab: str):
     if tab == "mine":
         return HumanTask.assignee_id == user.id
     if tab == "group":
@@ -117,7 +117,7 @@ def _filter_conditions(f: Filters, now: datetime) -> list:
     return conds
 
 
-def _order(sort: str) -> list:
+def sort_order(sort: str) -> list:
     if sort == "created":
         return [HumanTask.created_at.desc(), HumanTask.id.desc()]
     if sort == "priority":
@@ -163,7 +163,7 @@ def _decode(sort: str, cursor: str) -> dict:
 
 def tab_query(session: Session, user: User, tab: str, filters: Filters, now: datetime):
     """The tab's rows in scope and matching the filters (unsorted)."""
-    query = select(HumanTask).where(HumanTask.state == OPEN, _tab_condition(user, tab),
+    query = select(HumanTask).where(HumanTask.state == OPEN, tab_condition(user, tab),
                                     *_filter_conditions(filters, now))
     if tab == "involved":
         query = query.where(HumanTask.unit_id.in_(access.visible_unit_ids(session, user)))
@@ -187,7 +187,7 @@ def list_inbox(ctx: Context, *, username: str, tab: str = "mine", filters: Filte
         query = tab_query(s, user, tab, filters, now)
         if after:
             query = query.where(_after(sort, _decode(sort, after)))
-        found = list(s.scalars(query.order_by(*_order(sort)).limit(limit + 1)))
+        found = list(s.scalars(query.order_by(*sort_order(sort)).limit(limit + 1)))
         more = len(found) > limit
         found = found[:limit]
         rows = views.task_rows_view(s, found)
@@ -248,7 +248,7 @@ def benchmark_queries(user_id: int, now: datetime) -> dict:
 
         def make(session: Session):
             user = session.get(User, user_id)
-            query = tab_query(session, user, tab, filters, now).order_by(*_order(sort))
+            query = tab_query(session, user, tab, filters, now).order_by(*sort_order(sort))
             if page2:
                 if not cursor:
                     last = session.scalars(query.limit(PAGE_SIZE)).all()[-1]

@@ -13,18 +13,17 @@ from engine.forms.validation import validate_submission
 from engine.models import Case, HumanTask, Role, User
 from engine.models.workflow import OPEN
 from engine import assignment
-from engine.services import access, audit, instances, lookups, views
+from engine.services import access, audit, inbox, instances, lookups, views
 
 TABS = ("all", "mine", "group")
 
 
 def _inbox_query(user: User, tab: str):
-    mine = HumanTask.assignee_id == user.id
-    group = (HumanTask.assignee_id.is_(None) & (HumanTask.unit_id == user.unit_id)
-             & HumanTask.role.in_([r.value for r in user.roles]))
-    where = {"mine": mine, "group": group, "all": or_(mine, group)}[tab]
-    return (select(HumanTask).where(HumanTask.state == OPEN, where)
-            .order_by(HumanTask.due_at.asc().nulls_last(), HumanTask.id))
+    """The web inbox's tab conditions and scope rules (engine/services/inbox.py); "all" joins two tabs."""
+    tabs = ("mine", "group") if tab == "all" else (tab,)
+    where = or_(*(inbox.tab_condition(user, t) for t in tabs))
+    return (select(HumanTask).where(HumanTask.state == OPEN, where, *assignment.task_scope(user))
+            .order_by(*inbox.sort_order("due")))
 
 
 def list_tasks(ctx: Context, *, username: str, tab: str = "all", limit: int = 100) -> list[dict]:
