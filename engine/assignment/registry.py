@@ -70,13 +70,9 @@ def task_scope(user) -> list:
     return [c for c in (fn(user) for fn in _TASK_SCOPES) if c is not None]
 
 
-def _process_id(instance) -> str:
-    return instance.definition.process_id
-
-
-def apply(session: Session, case, instance, row, now: datetime) -> None:
-    """Route a new, not yet flushed task row through the rule for its process and role."""
-    entry = _RULES.get((_process_id(instance), row.role))
+def apply(session: Session, process_id: str, case, instance, row, now: datetime) -> None:
+    """Route a new, not yet flushed task row of `process_id` through the rule for its process and role."""
+    entry = _RULES.get((process_id, row.role))
     if entry is None:
         return
     routing = entry.rule(session, case, instance, row, now)
@@ -93,7 +89,7 @@ def apply(session: Session, case, instance, row, now: datetime) -> None:
 
 def is_pinned(task) -> bool:
     """True when the task is held by exactly one person by rule (no claim, release or hand-over)."""
-    entry = _RULES.get((_process_id(task.instance), task.role))
+    entry = _RULES.get((task.instance.definition.process_id, task.role))
     return bool(entry and entry.pinned)
 
 

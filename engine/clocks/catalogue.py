@@ -10,7 +10,7 @@ from __future__ import annotations
 import os
 import re
 from dataclasses import dataclass, field
-from functools import lru_cache
+from functools import cached_property, lru_cache
 from pathlib import Path
 
 import yaml
@@ -63,6 +63,14 @@ class ClockRule:
     def starts_on_event(self, event: str) -> bool:
         return self.start_kind == "event" and event in self.start_on
 
+    def starts_on_step(self, events: set[str], opened: set[str], completed: set[str]) -> bool:
+        """Whether a step that raised `events`, opened and completed these steps starts the clock."""
+        hits = {"event": events, "opened": opened, "completed": completed}.get(self.start_kind, ())
+        return any(name in hits for name in self.start_on)
+
+    def stops_on_step(self, completed: set[str]) -> bool:
+        return any(step in completed for step in self.stops)
+
 
 @dataclass(frozen=True)
 class Catalogue:
@@ -77,6 +85,11 @@ class Catalogue:
 
     def for_pipeline(self, pipeline: str) -> list[ClockRule]:
         return [r for r in self.rules.values() if r.pipeline == pipeline]
+
+    @cached_property
+    def governed_steps(self) -> frozenset[str]:
+        """Every step whose due date some clock sets."""
+        return frozenset(step for rule in self.rules.values() for step in rule.governs)
 
     def reason_label(self, code: str, lang: str = "zh") -> str:
         return self.pause_reasons.get(code, {}).get(lang, code)

@@ -124,3 +124,5 @@ class ClockEvent(Base):
     # so a second scheduler or a retried sweep cannot record them twice; others leave it NULL.
     dedup: Mapped[Optional[str]] = mapped_column(String(40))
     details: Mapped[Optional[dict]]
+
+    clock: Mapped[CaseClock] = relationship()

@@ -57,6 +57,7 @@ class WorkflowRun:
         self.workflow = workflow
         self.rewind_depth = rewind_depth
         self.rewinds = 0
+        self.completed_steps: list[str] = []  # bpmn ids of the human tasks completed in this run
 
     @classmethod
     def start(cls, specs: ProcessSpecs, data: dict, script_engine, rewind_depth: int = 40) -> "WorkflowRun":
@@ -91,6 +92,7 @@ class WorkflowRun:
             task.run()
         except WorkflowException as err:
             raise WorkflowFailed("The workflow could not continue: {detail}", detail=str(err)) from err
+        self.completed_steps.append(task.task_spec.name)
         self.advance()
 
     def advance(self) -> None:

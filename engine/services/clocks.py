@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from datetime import date, datetime, timedelta
 
-from sqlalchemy import or_, select
+from sqlalchemy import exists, or_, select
 from sqlalchemy.orm import Session, selectinload
 
 from engine.clocks.calendar import compute_due
@@ -19,8 +19,7 @@ from engine.clocks.deadlines import end_of_day, local_date, span_after, span_bef
 from engine.context import Context
 from engine.errors import Conflict, Forbidden, Invalid, NotFound
 from engine.models import (
-    CaseClock, Case, ClockEvent, ClockExtension, ClockPause, HumanTask, Role, User, WorkflowDefinition,
-    WorkflowInstance,
+    CaseClock, Case, ClockEvent, ClockExtension, ClockPause, HumanTask, Role, User, WorkflowInstance,
 )
 from engine.services import audit, lookups
 
@@ -85,60 +84,65 @@ def next_check(cal, clock: CaseClock, rule: ClockRule | None) -> datetime | None
 
 def _event(session: Session, clock: CaseClock, at: datetime, kind: str, actor: User | None = None,
            due_before: date | None = None, details: dict | None = None, dedup: str | None = None) -> None:
-    session.add(ClockEvent(clock_id=clock.id, at=at, kind=kind, actor_id=actor.id if actor else None,
+    session.add(ClockEvent(clock=clock, at=at, kind=kind, actor_id=actor.id if actor else None,
                            due_before=due_before, due_after=clock.due_date, details=details, dedup=dedup))
 
 
 # --- workflow progress -----------------------------------------------------------------------
 
-def on_step(session: Session, case: Case, instance: WorkflowInstance, opened: list[HumanTask], now: datetime,
-            started: bool = False) -> None:
+def on_step(session: Session, case: Case, instance: WorkflowInstance, process_id: str, completed: set[str],
+            opened: list[HumanTask], now: datetime, started: bool = False) -> None:
     """Start and stop the case's clocks for one saved step of `instance`; set task due dates.
 
-    Completed steps are the instance's tasks completed at `now` (the step being saved);
-    `started` is the instance's first save. Ending the case's main instance cancels what
-    still runs of its pipeline's clocks.
+    `completed` are the bpmn ids of the human tasks completed in the step, `opened` its new
+    task rows; `started` is the instance's first save. Ending the case's main instance cancels
+    what still runs of its pipeline's clocks. Only running clocks are loaded, so a step costs
+    the same however many clocks the case has used up (a review clock restarts every round).
     """
     cat = catalogue()
-    process_id = session.scalar(select(WorkflowDefinition.process_id)
-                                .where(WorkflowDefinition.id == instance.definition_id))
     rules = cat.for_pipeline(process_id)
     if not rules:
         return
-    completed = set(session.scalars(select(HumanTask.bpmn_id).where(
-        HumanTask.instance_id == instance.id, HumanTask.state == "completed", HumanTask.completed_at == now)))
     opened_steps = {t.bpmn_id for t in opened}
     events = {f"process_started:{process_id}"} if started else set()
     if started and process_id == case.pipeline:
         events.add("case_opened")
-    if not (completed or opened_steps or events or instance.status == "completed"):
-        return
-    existing = list(session.scalars(select(CaseClock).where(CaseClock.case_id == case.id)
-                                    .options(selectinload(CaseClock.pauses))))
-    cal = None
-    for clock in existing:
-        rule = cat.rules.get(clock.rule)
-        if clock.stopped_at is None and rule and rule.pipeline == process_id and completed & set(rule.stops):
-            stop(session, clock, now, "met")
-    for rule in rules:
-        hit = ((rule.start_kind == "event" and events & set(rule.start_on))
-               or (rule.start_kind == "opened" and opened_steps & set(rule.start_on))
-               or (rule.start_kind == "completed" and completed & set(rule.start_on)))
-        if not hit:
-            continue
-        same = [c for c in existing if c.rule == rule.id]
-        if any(c.stopped_at is None for c in same) or (same and not rule.restart):
-            continue
-        if cal is None:
-            from engine.services.holidays import load_calendar
-            cal = load_calendar(session)
-        existing.append(start(session, cal, case, rule, now))
-    if instance.status == "completed" and process_id == case.pipeline:
-        for clock in existing:
-            rule = cat.rules.get(clock.rule)
-            if clock.stopped_at is None and rule and rule.pipeline == process_id:
-                stop(session, clock, now, "cancelled")
-    set_task_due(session, case.id, cat, opened)
+    starting = [rule for rule in rules if rule.starts_on_step(events, opened_steps, completed)]
+    stopping = {rule.id for rule in rules if rule.stops_on_step(completed)}
+    ending = instance.status == "completed" and process_id == case.pipeline
+    if not (starting or stopping or ending or opened_steps & cat.governed_steps):
+        return  # nothing to start, stop or date: no query
+    with session.no_autoflush:  # new task rows and clocks go in with their due dates
+        running = _running(session, case.id)
+        for clock in running:
+            if clock.rule in stopping:
+                stop(session, clock, now, "met")
+        running = [c for c in running if c.stopped_at is None]
+        cal = None
+        for rule in starting:
+            if any(c.rule == rule.id for c in running) or (not rule.restart and _has_run(session, case.id, rule.id)):
+                continue
+            if cal is None:
+                from engine.services.holidays import load_calendar
+                cal = load_calendar(session)
+            running.append(start(session, cal, case, rule, now))
+        if ending:
+            for clock in running:
+                if clock.rule in {rule.id for rule in rules}:
+                    stop(session, clock, now, "cancelled")
+            running = [c for c in running if c.stopped_at is None]
+        set_task_due(session, case.id, cat, opened, running)
+
+
+def _running(session: Session, case_id: int) -> list[CaseClock]:
+    """The case's running clocks (pauses load only if a clock stops)."""
+    return [c for c in session.scalars(select(CaseClock).where(CaseClock.case_id == case_id,
+                                                               CaseClock.stopped_at.is_(None)))
+            if c.stopped_at is None]  # the identity map may hold one stopped earlier in this transaction
+
+
+def _has_run(session: Session, case_id: int, rule_id: str) -> bool:
+    return session.scalar(select(exists().where(CaseClock.case_id == case_id, CaseClock.rule == rule_id)))
 
 
 def on_event(session: Session, case: Case, event: str, now: datetime) -> list[CaseClock]:
@@ -160,7 +164,6 @@ def start(session: Session, cal, case: Case, rule: ClockRule, now: datetime) -> 
                       start_date=local_date(now), started_at=now, updated_at=now, pauses=[])
     _apply(cal, clock, rule, now)
     session.add(clock)
-    session.flush()
     # In the clock's own history, not the case timeline: starting follows from the step itself.
     _event(session, clock, now, "started", details={"rule": rule.id})
     return clock
@@ -168,6 +171,7 @@ def start(session: Session, cal, case: Case, rule: ClockRule, now: datetime) -> 
 
 def stop(session: Session, clock: CaseClock, now: datetime, how: str) -> None:
     """met (the stop step was done; a breached clock stays breached), or cancelled."""
+    paused = clock.state == "paused"  # only a paused clock has an open pause
     clock.stopped_at = now
     clock.next_check_at = None
     clock.updated_at = now
@@ -178,27 +182,28 @@ def stop(session: Session, clock: CaseClock, now: datetime, how: str) -> None:
         clock.state = "breached" if late else "met"
         if late:
             clock.breached_at = now
-    for pause in clock.pauses:
+    for pause in clock.pauses if paused else ():
         if pause.last_day is None:
             pause.last_day = local_date(now)
     _event(session, clock, now, "met" if how == "met" else "cancelled", details={"state": clock.state})
 
 
-def set_task_due(session: Session, case_id: int, cat: Catalogue, tasks: list[HumanTask] | None = None) -> None:
-    """Each open task governed by a running clock is due when the earliest of them is."""
+def set_task_due(session: Session, case_id: int, cat: Catalogue, tasks: list[HumanTask] | None = None,
+                 running: list[CaseClock] | None = None) -> None:
+    """Each open task governed by a running clock is due when the earliest of them is.
+
+    `running` are the case's running clocks when the caller has them already.
+    """
     if tasks is None:
         tasks = list(session.scalars(select(HumanTask).where(HumanTask.case_id == case_id,
                                                              HumanTask.state == "open")))
-    tasks = [t for t in tasks if t.state == "open"]
+    tasks = [t for t in tasks if t.state == "open" and t.bpmn_id in cat.governed_steps]
     if not tasks:
-        return
-    clocks = session.scalars(select(CaseClock).where(CaseClock.case_id == case_id,
-                                                     CaseClock.stopped_at.is_(None))).all()
-    governed = {step for rule in cat.rules.values() for step in rule.governs}
+        return  # the others are not ours: other services may set their due dates
+    if running is None:
+        running = _running(session, case_id)
     for task in tasks:
-        if task.bpmn_id not in governed:
-            continue  # not ours: other services may set its due date
-        dues = [c.due_at for c in clocks if task.bpmn_id in (cat.rules[c.rule].governs if c.rule in cat.rules else ())]
+        dues = [c.due_at for c in running if c.rule in cat.rules and task.bpmn_id in cat.rules[c.rule].governs]
         task.due_at = min(dues) if dues else None
 
 

@@ -73,12 +73,22 @@ def specs_of(definition: WorkflowDefinition) -> ProcessSpecs:
     return specs_for(definition.process_id, definition.content_hash, lambda: bytes(definition.bpmn_xml))
 
 
+def _identity(session: Session, definition_id: int) -> tuple[str, str]:
+    if definition_id not in _IDENTITY:
+        row = session.execute(select(WorkflowDefinition.process_id, WorkflowDefinition.content_hash)
+                              .where(WorkflowDefinition.id == definition_id)).one()
+        _IDENTITY[definition_id] = (row.process_id, row.content_hash)
+    return _IDENTITY[definition_id]
+
+
+def process_id_of(session: Session, definition_id: int) -> str:
+    """The process a definition version belongs to, without a query once known."""
+    return _identity(session, definition_id)[0]
+
+
 def specs_by_id(session: Session, definition_id: int) -> ProcessSpecs:
     """Specs of a definition without loading its row on the hot path."""
-    if definition_id not in _IDENTITY:
-        definition = session.get(WorkflowDefinition, definition_id)
-        _IDENTITY[definition_id] = (definition.process_id, definition.content_hash)
-    process_id, digest = _IDENTITY[definition_id]
+    process_id, digest = _identity(session, definition_id)
     return specs_for(process_id, digest, lambda: bytes(session.get(WorkflowDefinition, definition_id).bpmn_xml))
 
 

@@ -9,7 +9,6 @@ from sqlalchemy.orm import Session
 
 from engine import assignment
 from engine.context import Context
-from engine.errors import NotFound
 from engine.models import Case, HumanTask, Unit, User, WorkflowInstance
 from engine.runtime import timers as step_timers
 from engine.runtime.script_engine import OperatorScriptEngine
@@ -78,19 +77,22 @@ def save(session: Session, instance: WorkflowInstance, case: Case, run: Workflow
         instance.status = "completed"
         instance.outcome = run.outcome()
         instance.completed_at = now
-    opened = _sync_tasks(session, instance, case, run, now)
+    process_id = definitions.process_id_of(session, instance.definition_id)
+    opened = _sync_tasks(session, instance, process_id, case, run, now)
     _update_case(session, case, instance, opened, now)
-    clocks.on_step(session, case, instance, opened, now, started=started)
+    clocks.on_step(session, case, instance, process_id, set(run.completed_steps), opened, now, started=started)
+    session.flush()  # new task rows go in with their due dates set
     if outbox:
         messages.deliver_all(ctx, session, case, instance, outbox, now, actor, depth)
     return opened
 
 
-def _sync_tasks(session: Session, instance: WorkflowInstance, case: Case, run: WorkflowRun,
+def _sync_tasks(session: Session, instance: WorkflowInstance, process_id: str, case: Case, run: WorkflowRun,
                 now: datetime) -> list[HumanTask]:
     ready = {r.spiff_id: r for r in run.ready_human_tasks()}
-    open_rows = session.scalars(select(HumanTask).where(
-        HumanTask.instance_id == instance.id, HumanTask.state == "open")).all()
+    with session.no_autoflush:  # the step's writes go in one flush at the end of `save`
+        open_rows = [row for row in session.scalars(select(HumanTask).where(
+            HumanTask.instance_id == instance.id, HumanTask.state == "open")) if row.state == "open"]
     for row in open_rows:
         if row.spiff_task_id not in ready:
             row.state = "cancelled"
@@ -105,10 +107,9 @@ def _sync_tasks(session: Session, instance: WorkflowInstance, case: Case, run: W
                         bpmn_id=step.bpmn_id, name=step.name, form_id=step.form_id, role=step.role,
                         unit_id=task_unit_id(session, case, step, ready_task.data), priority=case.priority,
                         created_at=now, state="open")
-        assignment.apply(session, case, instance, row, now)  # per (process, role) routing rules
+        assignment.apply(session, process_id, case, instance, row, now)  # per (process, role) routing rules
         session.add(row)
         opened.append(row)
-    session.flush()
     return opened
 
 
@@ -148,24 +149,6 @@ def lock(session: Session, instance_id: int) -> WorkflowInstance:
     """Load the instance row for update: writers of one instance queue here."""
     return session.scalars(select(WorkflowInstance).where(WorkflowInstance.id == instance_id)
                            .with_for_update()).one()
-
-
-def lock_step(session: Session, task_id: int) -> tuple[HumanTask, WorkflowInstance, Case]:
-    """A task with its instance and case in one query, task and instance locked for update.
-
-    Writers of one instance queue on the lock and then read what the previous one committed.
-    """
-    row = session.execute(
-        select(HumanTask, WorkflowInstance, Case)
-        .join(WorkflowInstance, HumanTask.instance_id == WorkflowInstance.id)
-        .join(Case, HumanTask.case_id == Case.id)
-        .where(HumanTask.id == task_id)
-        .with_for_update(of=[HumanTask, WorkflowInstance])
-        .execution_options(populate_existing=True)
-    ).one_or_none()
-    if row is None:
-        raise NotFound("No task {task_id}.", task_id=task_id)
-    return row.HumanTask, row.WorkflowInstance, row.Case
 
 
 def current_instance(session: Session, case: Case) -> WorkflowInstance | None:

@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 from sqlalchemy import func, or_, select, update
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, aliased
 from sqlalchemy.orm.exc import StaleDataError
 
 from engine.context import Context
@@ -10,7 +10,7 @@ from engine.errors import Conflict, Forbidden, Invalid, NotFound, TaskAlreadyCom
 from engine.forms.jsonschema import schema_to_jsonschema
 from engine.forms.schema import schema_for
 from engine.forms.validation import validate_submission
-from engine.models import Case, HumanTask, Role, User
+from engine.models import Case, HumanTask, Role, User, WorkflowInstance
 from engine.models.workflow import OPEN
 from engine import assignment
 from engine.services import access, audit, inbox, instances, lookups, views
@@ -82,11 +82,27 @@ def _earlier_data(session: Session, task: HumanTask) -> dict:
     return {form_id: data for form_id, data in rows if form_id}
 
 
-def _previous_submission(session: Session, task: HumanTask) -> dict | None:
-    """What this step's form said the last time the case passed here (loops, returns)."""
-    return session.scalar(select(HumanTask.data).where(
-        HumanTask.case_id == task.case_id, HumanTask.form_id == task.form_id, HumanTask.state == "completed")
-        .order_by(HumanTask.id.desc()).limit(1))
+def _lock_step(session: Session, task_id: int) -> tuple[HumanTask, WorkflowInstance, Case, dict | None]:
+    """A task with its instance, case and previous submission in one query, task and instance
+    locked for update. Writers of one instance queue on the lock and then read what the
+    previous one committed. The previous submission is what this step's form said the last
+    time the case passed here (loops, returns).
+    """
+    earlier = aliased(HumanTask)
+    previous = (select(earlier.data).where(earlier.case_id == HumanTask.case_id, earlier.form_id == HumanTask.form_id,
+                                           earlier.state == "completed")
+                .order_by(earlier.id.desc()).limit(1).correlate(HumanTask).scalar_subquery())
+    row = session.execute(
+        select(HumanTask, WorkflowInstance, Case, previous)
+        .join(WorkflowInstance, HumanTask.instance_id == WorkflowInstance.id)
+        .join(Case, HumanTask.case_id == Case.id)
+        .where(HumanTask.id == task_id)
+        .with_for_update(of=[HumanTask, WorkflowInstance])
+        .execution_options(populate_existing=True)
+    ).one_or_none()
+    if row is None:
+        raise NotFound("No task {task_id}.", task_id=task_id)
+    return row[0], row[1], row[2], row[3]
 
 
 def claim(ctx: Context, *, username: str, task_id: int) -> dict:
@@ -187,12 +203,11 @@ def complete(ctx: Context, *, username: str, task_id: int, data: dict) -> dict:
         s = uow.session
         now = ctx.clock.now()
         user = lookups.user(s, username)
-        task, instance, case = instances.lock_step(s, task_id)
+        task, instance, case, previous = _lock_step(s, task_id)
         _check_visible(ctx, s, user, task, case)
         _ensure_open(task)
         access.ensure_can_complete(user, task)
         submission = validate_submission(ctx.forms.get(task.form_id), data)
-        previous = _previous_submission(s, task)
         # Audited before the workflow runs, so what the step triggers follows it in the timeline.
         audit.record(s, at=now, action="task.completed", actor=user, case=case, task=task,
                      before=previous, after=submission.json, details={"step": task.bpmn_id})

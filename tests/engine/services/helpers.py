@@ -21,7 +21,11 @@ def open_task(ctx, number: str, step: str | None = None) -> dict:
 
 
 def complete(ctx, number: str, step: str, user: str, **data) -> dict:
+    return complete_task(ctx, open_task(ctx, number, step), user, **data)
+
+
+def complete_task(ctx, task: dict, user: str, **data) -> dict:
+    """Complete an open task (as `open_task` lists it) with sample data overridden by `data`."""
     from engine.forms.samples import sample_submission
-    task = open_task(ctx, number, step)
     payload = sample_submission(ctx.forms.get(task["form"]), data)
     return tasks.complete(ctx, username=user, task_id=task["id"], data=payload)

@@ -1,17 +1,18 @@
 """Enforcement cases through the engine services: persisted, audited, one transaction a step."""
 import threading
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import event, func, select
 
 from engine.context import build_context
 from engine.errors import Forbidden, Invalid, NotFound, TaskAlreadyCompleted
-from engine.models import AuditEvent, HumanTask, WorkflowInstance
+from engine.models import AuditEvent, CaseClock, HumanTask, WorkflowInstance
 from engine.services import cases, tasks
 from engine.services.demo import drive
 
-from .helpers import complete, open_case, open_task
+from .helpers import complete, complete_task, open_case, open_task
 
 
 def test_opening_a_case_numbers_it_and_gives_the_opener_the_first_step(ctx):
@@ -199,17 +200,44 @@ def test_drafts_keep_partial_input_without_moving_the_case(ctx):
     assert "conduct" in shown["form_schema"]["properties"]
 
 
-def test_completing_a_step_writes_a_bounded_number_of_statements(ctx):
-    from sqlalchemy import event
-    number = open_case(ctx)["number"]
-    complete(ctx, number, "register_lead", "daiyue.officer1")
-    writes = []
-    listener = lambda conn, cur, stmt, *a: writes.append(stmt.split()[0].upper())  # noqa: E731
+@contextmanager
+def statements(ctx):
+    """The SQL verbs (SELECT, INSERT, …) the engine sends while the block runs."""
+    sent = []
+    listener = lambda conn, cur, stmt, *a: sent.append(stmt.split()[0].upper())  # noqa: E731
     event.listen(ctx.db, "before_cursor_execute", listener)
     try:
-        complete(ctx, number, "verify_lead", "daiyue.officer1")
+        yield sent
     finally:
         event.remove(ctx.db, "before_cursor_execute", listener)
-    changed = [w for w in writes if w in ("INSERT", "UPDATE", "DELETE")]
+
+
+def test_completing_a_step_sends_a_bounded_number_of_statements(ctx):
+    number = open_case(ctx)["number"]
+    complete(ctx, number, "register_lead", "daiyue.officer1")
+    task = open_task(ctx, number, "verify_lead")
+    with statements(ctx) as sent:
+        complete_task(ctx, task, "daiyue.officer1")
+    changed = [w for w in sent if w in ("INSERT", "UPDATE", "DELETE")]
     # completed task, new task, instance state, case stage, audit event
     assert len(changed) <= 6, changed
+    # the user; task, instance, case and previous answer (locked); the instance's open tasks;
+    # the case's running clocks
+    assert sent.count("SELECT") <= 4, sent
+
+
+def test_a_step_loads_only_the_running_clocks_however_many_rounds_the_case_went(ctx):
+    number = open_case(ctx)["number"]
+    drive(ctx, number, {"legal_review": [{"opinion": "return"}] * 5 + [{"opinion": "agree"}]},
+          until="approve_proposal")
+    clocks_view = cases.show_case(ctx, number)["clocks"]
+    assert [c["rule"] for c in clocks_view].count("legal_review") == 6  # one per review round
+    task = open_task(ctx, number, "approve_proposal")
+    loaded = []
+    listener = lambda clock, _ctx: loaded.append(clock.rule)  # noqa: E731
+    event.listen(CaseClock, "load", listener)
+    try:
+        complete_task(ctx, task, "daiyue.head")
+    finally:
+        event.remove(CaseClock, "load", listener)
+    assert loaded == ["decide_case"]
