@@ -1,19 +1,49 @@
 """Create the SQLAlchemy engine for SQLite (embedded default) or PostgreSQL."""
 from __future__ import annotations
 
+import time
 from pathlib import Path
 
 from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.engine import make_url
+from sqlalchemy.exc import DisconnectionError
 from sqlalchemy.orm import Session, sessionmaker
 
 
-def make_engine(url: str, schema: str | None = None, **kwargs) -> Engine:
+# A pooled connection idle longer than this is pinged before use (the server may have
+# restarted or dropped it meanwhile); one in steady use is not, which saves a round trip
+# per transaction. A connection lost while in use fails its transaction once and the pool
+# then replaces every connection it handed out before.
+PING_AFTER_IDLE_S = 10.0
+
+
+def make_engine(url: str, schema: str | None = None, ping_after_idle_s: float = PING_AFTER_IDLE_S,
+                **kwargs) -> Engine:
     parsed = make_url(url)
     if parsed.get_backend_name() == "sqlite":
         return _sqlite_engine(url, parsed.database, **kwargs)
     connect_args = {"options": f"-csearch_path={schema}"} if schema else {}
-    return create_engine(url, pool_pre_ping=True, connect_args=connect_args, **kwargs)
+    engine = create_engine(url, connect_args=connect_args, **kwargs)
+    _ping_idle_connections(engine, ping_after_idle_s)
+    return engine
+
+
+def _ping_idle_connections(engine: Engine, after_s: float) -> None:
+    """SQLAlchemy's pool_pre_ping, only for connections that sat idle in the pool for `after_s`."""
+
+    @event.listens_for(engine, "checkin")
+    def _checked_in(_dbapi_conn, record):
+        record.info["idle_since"] = time.monotonic()
+
+    @event.listens_for(engine, "checkout")
+    def _checked_out(dbapi_conn, record, _proxy):
+        idle_since = record.info.pop("idle_since", None)
+        if idle_since is None or time.monotonic() - idle_since < after_s:
+            return
+        try:
+            engine.dialect.do_ping(dbapi_conn)
+        except engine.dialect.loaded_dbapi.Error as err:
+            raise DisconnectionError(str(err)) from err  # the pool reconnects and retries
 
 
 def _sqlite_engine(url: str, database: str | None, **kwargs) -> Engine:

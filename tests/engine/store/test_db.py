@@ -1,0 +1,60 @@
+"""Pooled PostgreSQL connections: pinged only after sitting idle, replaced when the server dropped them.
+
+These run against the PostgreSQL server whatever DATABASE_URL says (the suite always has one).
+"""
+import os
+
+import pytest
+from sqlalchemy import text
+
+from engine.store.db import make_engine
+
+PG_URL = os.environ.get("DATABASE_URL", "")
+if not PG_URL.startswith("postgresql"):
+    PG_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
+
+
+@pytest.fixture
+def pings(monkeypatch):
+    """A factory of engines whose pings are recorded in the list returned beside it."""
+    sent: list[object] = []
+
+    def engine(ping_after_idle_s: float):
+        db = make_engine(PG_URL, ping_after_idle_s=ping_after_idle_s)
+        ping = db.dialect.do_ping
+
+        def recorded_ping(dbapi_conn):
+            sent.append(dbapi_conn)
+            return ping(dbapi_conn)
+
+        monkeypatch.setattr(db.dialect, "do_ping", recorded_ping)
+        return db
+
+    return engine, sent
+
+
+def _backend_pid(db) -> int:
+    with db.connect() as conn:
+        return conn.execute(text("SELECT pg_backend_pid()")).scalar_one()
+
+
+def test_a_connection_in_steady_use_is_not_pinged(pings):
+    engine, sent = pings
+    db = engine(ping_after_idle_s=3600)
+    first = _backend_pid(db)
+    assert [_backend_pid(db) for _ in range(3)] == [first] * 3  # the same pooled connection
+    assert sent == []
+    db.dispose()
+
+
+def test_a_connection_dropped_while_idle_is_replaced_before_use(pings):
+    engine, sent = pings
+    db = engine(ping_after_idle_s=0)
+    dropped = _backend_pid(db)
+    admin = make_engine(PG_URL)
+    with admin.begin() as conn:
+        assert conn.execute(text("SELECT pg_terminate_backend(:pid)"), {"pid": dropped}).scalar_one()
+    admin.dispose()
+    replacement = _backend_pid(db)  # no error: the ping found the dead connection first
+    assert replacement != dropped and sent
+    db.dispose()
