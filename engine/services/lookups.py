@@ -1,16 +1,18 @@
 """Load-or-NotFound helpers shared by the services."""
 from __future__ import annotations
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 from sqlalchemy.orm import Session, joinedload
 
 from engine.errors import NotFound
 from engine.models import Case, CaseNumber, HumanTask, Unit, User
 
 
+_USER_WITH_ROLES = select(User).options(joinedload(User.role_rows)).where(User.username == bindparam("username"))
+
+
 def user(session: Session, username: str) -> User:
-    found = session.execute(select(User).options(joinedload(User.role_rows))
-                            .where(User.username == username)).unique().scalar_one_or_none()
+    found = session.execute(_USER_WITH_ROLES, {"username": username}).unique().scalar_one_or_none()
     if found is None or not found.active:
         raise NotFound("No active user named {username}.", username=username)
     return found

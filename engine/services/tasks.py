@@ -1,7 +1,7 @@
 """The task inbox and what users do with tasks: claim, unclaim, reassign, save a draft, complete."""
 from __future__ import annotations
 
-from sqlalchemy import func, or_, select, update
+from sqlalchemy import bindparam, func, or_, select, update
 from sqlalchemy.orm import Session, aliased
 from sqlalchemy.orm.exc import StaleDataError
 
@@ -82,24 +82,30 @@ def _earlier_data(session: Session, task: HumanTask) -> dict:
     return {form_id: data for form_id, data in rows if form_id}
 
 
+def _lock_step_statement():
+    """Built once: a fresh alias per call would cost more than running the query."""
+    earlier = aliased(HumanTask)
+    previous = (select(earlier.data).where(earlier.case_id == HumanTask.case_id, earlier.form_id == HumanTask.form_id,
+                                           earlier.state == "completed")
+                .order_by(earlier.id.desc()).limit(1).correlate(HumanTask).scalar_subquery())
+    return (select(HumanTask, WorkflowInstance, Case, previous)
+            .join(WorkflowInstance, HumanTask.instance_id == WorkflowInstance.id)
+            .join(Case, HumanTask.case_id == Case.id)
+            .where(HumanTask.id == bindparam("task_id"))
+            .with_for_update(of=[HumanTask, WorkflowInstance])
+            .execution_options(populate_existing=True))
+
+
+_LOCK_STEP = _lock_step_statement()
+
+
 def _lock_step(session: Session, task_id: int) -> tuple[HumanTask, WorkflowInstance, Case, dict | None]:
     """A task with its instance, case and previous submission in one query, task and instance
     locked for update. Writers of one instance queue on the lock and then read what the
     previous one committed. The previous submission is what this step's form said the last
     time the case passed here (loops, returns).
     """
-    earlier = aliased(HumanTask)
-    previous = (select(earlier.data).where(earlier.case_id == HumanTask.case_id, earlier.form_id == HumanTask.form_id,
-                                           earlier.state == "completed")
-                .order_by(earlier.id.desc()).limit(1).correlate(HumanTask).scalar_subquery())
-    row = session.execute(
-        select(HumanTask, WorkflowInstance, Case, previous)
-        .join(WorkflowInstance, HumanTask.instance_id == WorkflowInstance.id)
-        .join(Case, HumanTask.case_id == Case.id)
-        .where(HumanTask.id == task_id)
-        .with_for_update(of=[HumanTask, WorkflowInstance])
-        .execution_options(populate_existing=True)
-    ).one_or_none()
+    row = session.execute(_LOCK_STEP, {"task_id": task_id}).one_or_none()
     if row is None:
         raise NotFound("No task {task_id}.", task_id=task_id)
     return row[0], row[1], row[2], row[3]
