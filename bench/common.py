@@ -6,6 +6,7 @@ import os
 import platform
 import resource
 import statistics
+import time
 import uuid
 from contextlib import contextmanager
 from datetime import datetime, timezone
@@ -76,6 +77,45 @@ class StatementCounter:
 
     def __exit__(self, *exc):
         event.remove(self.engine, "after_cursor_execute", self._after)
+
+
+class CpuMeter:
+    """CPU seconds spent while active by this process and by the PostgreSQL backends serving
+    the context's connections (read from /proc: the server runs on this machine). Unlike wall
+    time, CPU per unit of work barely moves with the box's load."""
+
+    def __init__(self, ctx: Context):
+        self.engine = ctx.db
+        self.backends: set[int] = set()
+        self.client_s = 0.0
+        self.server_s = 0.0
+
+    def _connected(self, dbapi_conn, _record):
+        if self.engine.dialect.name == "postgresql":
+            self.backends.add(dbapi_conn.info.backend_pid)
+
+    def _server_ticks(self) -> int:
+        total = 0
+        for pid in self.backends:
+            try:
+                fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+            except OSError:
+                continue  # a backend that ended (its time is lost; pools rarely close)
+            total += int(fields[11]) + int(fields[12])  # utime, stime
+        return total
+
+    def __enter__(self):
+        event.listen(self.engine, "connect", self._connected)
+        with self.engine.connect() as conn:  # the pooled connections already open
+            if self.engine.dialect.name == "postgresql":
+                self.backends.add(conn.connection.dbapi_connection.info.backend_pid)
+        self._client0, self._ticks0 = time.process_time(), self._server_ticks()
+        return self
+
+    def __exit__(self, *exc):
+        self.client_s = time.process_time() - self._client0
+        self.server_s = (self._server_ticks() - self._ticks0) / os.sysconf("SC_CLK_TCK")
+        event.remove(self.engine, "connect", self._connected)
 
 
 def percentile(values: list[float], pct: float) -> float:
