@@ -10,8 +10,8 @@ from __future__ import annotations
 
 from datetime import date, datetime, timedelta
 
-from sqlalchemy import exists, or_, select
-from sqlalchemy.orm import Session, selectinload
+from sqlalchemy import bindparam, exists, or_, select
+from sqlalchemy.orm import Session, defer, selectinload
 
 from engine.clocks.calendar import compute_due
 from engine.clocks.catalogue import Catalogue, ClockRule, catalogue
@@ -134,10 +134,14 @@ def on_step(session: Session, case: Case, instance: WorkflowInstance, process_id
         set_task_due(session, case.id, cat, opened, running)
 
 
+# Pauses load only if a clock stops; the explanation only if something reads it.
+_RUNNING = (select(CaseClock).where(CaseClock.case_id == bindparam("case_id"), CaseClock.stopped_at.is_(None))
+            .options(defer(CaseClock.explanation)))
+
+
 def _running(session: Session, case_id: int) -> list[CaseClock]:
-    """The case's running clocks (pauses load only if a clock stops)."""
-    return [c for c in session.scalars(select(CaseClock).where(CaseClock.case_id == case_id,
-                                                               CaseClock.stopped_at.is_(None)))
+    """The case's running clocks."""
+    return [c for c in session.scalars(_RUNNING, {"case_id": case_id})
             if c.stopped_at is None]  # the identity map may hold one stopped earlier in this transaction
 
 
