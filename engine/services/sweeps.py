@@ -14,7 +14,7 @@ from __future__ import annotations
 from dataclasses import dataclass, fields
 from datetime import date, datetime
 
-from sqlalchemy import bindparam, insert, select, update
+from sqlalchemy import bindparam, func, insert, select, update
 from sqlalchemy.orm import Session
 
 from engine.clocks.catalogue import ClockRule, catalogue
@@ -65,6 +65,26 @@ def fire_due_timers(ctx: Context, limit: int = 1000) -> int:
             uow.commit()
             fired += 1
     return fired
+
+
+# --- what falls due next -------------------------------------------------------------------------
+
+def earliest_due(ctx: Context, timers_from: datetime | None = None,
+                 clocks_from: datetime | None = None) -> tuple[datetime | None, datetime | None]:
+    """The earliest due BPMN timer and clock check at or after the given moments (None: any).
+
+    One statement, two index lookups (`next_timer_at`, `next_check_at`): cheap enough for the
+    scheduler to ask every second.
+    """
+    timers = select(func.min(WorkflowInstance.next_timer_at)).where(WorkflowInstance.status == "running")
+    if timers_from is not None:
+        timers = timers.where(WorkflowInstance.next_timer_at >= timers_from)
+    checks = select(func.min(CaseClock.next_check_at))
+    if clocks_from is not None:
+        checks = checks.where(CaseClock.next_check_at >= clocks_from)
+    with ctx.uow() as uow:
+        timer, check = uow.session.execute(select(timers.scalar_subquery(), checks.scalar_subquery())).one()
+    return timer, check
 
 
 # --- clocks ------------------------------------------------------------------------------------------
