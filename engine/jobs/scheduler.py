@@ -45,7 +45,7 @@ class SupervisionScheduler:
         self.holder = holder or lease.holder_id()
         self.ttl = ttl
         self._leading = False
-        self._lock = threading.Lock()  # one job at a time in this process
+        self._leadership = threading.Lock()  # taking, renewing and catching up: one thread at a time
         self._began: dict[str, datetime] = {}  # job id -> when its last run here began
         self.scheduler: BackgroundScheduler | None = None
         self.jobs: dict[str, Callable[[], object]] = {
@@ -57,6 +57,10 @@ class SupervisionScheduler:
             # absences that have begun hand the mediator's open steps to the named substitute
             "mediation_absences": lambda: len(mediation_desk.delegate_for_absences(self.ctx)),
         }
+        # A job never overlaps itself, but different jobs may run at once (a timer firing during
+        # a long clock sweep): like two processes' sweeps, they meet only in the database, where
+        # row locks and dedup keys keep them apart.
+        self._running = {job_id: threading.Lock() for job_id in self.jobs}
 
     # --- leadership -------------------------------------------------------------------------------
 
@@ -71,29 +75,29 @@ class SupervisionScheduler:
         return leading
 
     def renew(self) -> bool:
-        """The lease_renew job: keep (or take) the lease, never while another job of ours runs."""
-        with self._lock:
+        """The lease_renew job (and the first step of every job): keep (or take) the lease."""
+        with self._leadership:
             return self.is_leader()
 
     def run_job(self, job_id: str):
         """Run one job if this process leads; returns its result, or None when not leading."""
-        with self._lock:
-            if not self.is_leader():
-                return None
-            return self._run(job_id)
+        if not self.renew():
+            return None
+        return self._run(job_id)
 
     def _run(self, job_id: str):
-        self._began[job_id] = self.ctx.clock.now()
-        result = self.jobs[job_id]()
-        with self.ctx.uow() as uow:
-            uow.session.merge(JobRun(job_id=job_id, last_run_at=self.ctx.clock.now(),
-                                     last_result={"result": result if isinstance(result, (int, dict)) else None}))
-            uow.commit()
-        return result
+        with self._running[job_id]:
+            self._began[job_id] = self.ctx.clock.now()
+            result = self.jobs[job_id]()
+            with self.ctx.uow() as uow:
+                uow.session.merge(JobRun(job_id=job_id, last_run_at=self.ctx.clock.now(),
+                                         last_result={"result": result if isinstance(result, (int, dict)) else None}))
+                uow.commit()
+            return result
 
     def catch_up(self) -> dict:
         """Handle, once and in order, what fell due while no scheduler ran (if leading)."""
-        with self._lock:
+        with self._leadership:
             if not lease.acquire(self.ctx, self.holder, self.ttl):
                 self._leading = False
                 return {}
@@ -119,11 +123,10 @@ class SupervisionScheduler:
 
     def tick(self) -> dict:
         """Run every interval job once (tests, `ipcase scheduler run --once`)."""
-        with self._lock:
-            if not self.is_leader():
-                return {}
-            return {job_id: self._run(job_id) for job_id in ("fire_timers", "clock_sweep", "order_sweep",
-                                                             "send_email", "mediation_absences")}
+        if not self.renew():
+            return {}
+        return {job_id: self._run(job_id) for job_id in ("fire_timers", "clock_sweep", "order_sweep",
+                                                         "send_email", "mediation_absences")}
 
     # --- waking up when work falls due ------------------------------------------------------------
 

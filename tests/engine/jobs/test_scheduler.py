@@ -326,3 +326,31 @@ def test_work_already_due_at_the_last_sweep_is_left_to_the_interval_job(timer_ct
     clock.advance(timedelta(seconds=30))
     assert sched.due_soon() == {}
     assert sched.run_job("fire_timers") == 1  # the interval job still tries it
+
+
+def test_a_timer_fires_while_a_long_clock_sweep_runs(timer_ctx, clock):
+    start_timer_case(timer_ctx)
+    sched = SupervisionScheduler(timer_ctx, holder="a")
+    sched.catch_up()
+    sweeping, release = threading.Event(), threading.Event()
+
+    def long_sweep():
+        sweeping.set()
+        release.wait(timeout=60)
+        return {"warned": 0, "breached": 0, "escalated": 0}
+
+    sched.jobs["clock_sweep"] = long_sweep
+    sweep = threading.Thread(target=sched.run_job, args=["clock_sweep"])
+    sweep.start()
+    try:
+        assert sweeping.wait(timeout=60)
+        clock.advance(timedelta(days=2, seconds=1))
+        fired = []
+        timers = threading.Thread(target=lambda: fired.append(sched.run_job("fire_timers")))
+        timers.start()
+        timers.join(timeout=60)  # (held up by the sweep, it would still wait here)
+        assert fired == [1] and not release.is_set()
+        assert chase_tasks(timer_ctx) == 1
+    finally:
+        release.set()
+        sweep.join()
