@@ -32,6 +32,7 @@ def run_once(ctx: Context) -> dict:
 def run_forever(ctx: Context | None = None) -> None:
     """Run until SIGTERM or SIGINT; standby while another process holds the lease."""
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
+    logging.getLogger("apscheduler.executors").setLevel(logging.WARNING)  # not two lines a second for the watch
     ctx = ctx or build_context()
     sched = SupervisionScheduler(ctx, sender=SmtpSender.from_env())
     stop = threading.Event()

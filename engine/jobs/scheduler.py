@@ -6,6 +6,11 @@ once without it. Nothing a second process would need lives in memory: due work i
 in the database each time (indexed `next_*` columns), and what was done is recorded there.
 On becoming leader (start, or taking over from a crashed leader) the scheduler catches up:
 whatever fell due meanwhile is handled once, oldest first, before the interval jobs run.
+
+Timers and clocks are not left to their intervals: every second the `watch` job asks the
+database (one indexed, read-only query) for the earliest due timer and clock check, and
+brings the timer or clock sweep forward to that moment, so they are handled within moments
+of falling due instead of up to an interval late.
 """
 from __future__ import annotations
 
@@ -27,6 +32,7 @@ from engine.services import mediation_desk, notifications, sweeps
 log = logging.getLogger("ipcase.scheduler")
 
 DIGEST_AT = time(8, 0)  # Asia/Shanghai
+WATCH_EVERY = timedelta(seconds=1)
 
 
 class SupervisionScheduler:
@@ -39,7 +45,8 @@ class SupervisionScheduler:
         self.holder = holder or lease.holder_id()
         self.ttl = ttl
         self._leading = False
-        self._lock = threading.Lock()  # one job at a time in this process
+        self._leadership = threading.Lock()  # taking, renewing and catching up: one thread at a time
+        self._began: dict[str, datetime] = {}  # job id -> when its last run here began
         self.scheduler: BackgroundScheduler | None = None
         self.jobs: dict[str, Callable[[], object]] = {
             "fire_timers": lambda: sweeps.fire_due_timers(self.ctx),
@@ -50,6 +57,10 @@ class SupervisionScheduler:
             # absences that have begun hand the mediator's open steps to the named substitute
             "mediation_absences": lambda: len(mediation_desk.delegate_for_absences(self.ctx)),
         }
+        # A job never overlaps itself, but different jobs may run at once (a timer firing during
+        # a long clock sweep): like two processes' sweeps, they meet only in the database, where
+        # row locks and dedup keys keep them apart.
+        self._running = {job_id: threading.Lock() for job_id in self.jobs}
 
     # --- leadership -------------------------------------------------------------------------------
 
@@ -64,28 +75,29 @@ class SupervisionScheduler:
         return leading
 
     def renew(self) -> bool:
-        """The lease_renew job: keep (or take) the lease, never while another job of ours runs."""
-        with self._lock:
+        """The lease_renew job (and the first step of every job): keep (or take) the lease."""
+        with self._leadership:
             return self.is_leader()
 
     def run_job(self, job_id: str):
         """Run one job if this process leads; returns its result, or None when not leading."""
-        with self._lock:
-            if not self.is_leader():
-                return None
-            return self._run(job_id)
+        if not self.renew():
+            return None
+        return self._run(job_id)
 
     def _run(self, job_id: str):
-        result = self.jobs[job_id]()
-        with self.ctx.uow() as uow:
-            uow.session.merge(JobRun(job_id=job_id, last_run_at=self.ctx.clock.now(),
-                                     last_result={"result": result if isinstance(result, (int, dict)) else None}))
-            uow.commit()
-        return result
+        with self._running[job_id]:
+            self._began[job_id] = self.ctx.clock.now()
+            result = self.jobs[job_id]()
+            with self.ctx.uow() as uow:
+                uow.session.merge(JobRun(job_id=job_id, last_run_at=self.ctx.clock.now(),
+                                         last_result={"result": result if isinstance(result, (int, dict)) else None}))
+                uow.commit()
+            return result
 
     def catch_up(self) -> dict:
         """Handle, once and in order, what fell due while no scheduler ran (if leading)."""
-        with self._lock:
+        with self._leadership:
             if not lease.acquire(self.ctx, self.holder, self.ttl):
                 self._leading = False
                 return {}
@@ -111,11 +123,36 @@ class SupervisionScheduler:
 
     def tick(self) -> dict:
         """Run every interval job once (tests, `ipcase scheduler run --once`)."""
-        with self._lock:
-            if not self.is_leader():
-                return {}
-            return {job_id: self._run(job_id) for job_id in ("fire_timers", "clock_sweep", "order_sweep",
-                                                             "send_email", "mediation_absences")}
+        if not self.renew():
+            return {}
+        return {job_id: self._run(job_id) for job_id in ("fire_timers", "clock_sweep", "order_sweep",
+                                                         "send_email", "mediation_absences")}
+
+    # --- waking up when work falls due ------------------------------------------------------------
+
+    def due_soon(self) -> dict[str, datetime]:
+        """The sweeps (fire_timers, clock_sweep) with work falling due before the next watch, and when.
+
+        Only new work counts: what falls due after the sweep's last run here began. What was
+        due before and is still there (a timer that would not fire, a clock a user's
+        transaction held locked) is retried by the interval jobs, never every second. A
+        standby process sends nothing.
+        """
+        if not self._leading:
+            return {}
+        timer, check = sweeps.earliest_due(self.ctx, self._began.get("fire_timers"), self._began.get("clock_sweep"))
+        horizon = self.ctx.clock.now() + WATCH_EVERY
+        return {job_id: at for job_id, at in (("fire_timers", timer), ("clock_sweep", check))
+                if at is not None and at < horizon}
+
+    def watch(self) -> dict[str, datetime]:
+        """The watch job: bring each sweep with work due soon forward to the moment it falls due."""
+        soon = self.due_soon()
+        for job_id, at in soon.items():
+            job = self.scheduler.get_job(job_id) if self.scheduler else None
+            if job is not None and (job.next_run_time is None or job.next_run_time > at):
+                job.modify(next_run_time=at)
+        return soon
 
     # --- APScheduler -------------------------------------------------------------------------------
 
@@ -127,6 +164,8 @@ class SupervisionScheduler:
         for job_id, seconds in every.items():
             sched.add_job(self.run_job, IntervalTrigger(seconds=seconds), args=[job_id], id=job_id,
                           name=job_id, replace_existing=True)
+        sched.add_job(self.watch, IntervalTrigger(seconds=WATCH_EVERY.total_seconds()), id="watch", name="watch",
+                      replace_existing=True)
         sched.add_job(self.run_job, CronTrigger(hour=DIGEST_AT.hour, minute=DIGEST_AT.minute, timezone=LOCAL_TZ),
                       args=["daily_digest"], id="daily_digest", name="daily_digest", replace_existing=True)
         # Renewing the lease well inside its lifetime; also how a standby notices it may lead.

@@ -2,7 +2,9 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Iterable
 
+from sqlalchemy import insert
 from sqlalchemy.orm import Session
 
 from engine.models import AuditEvent, Case, HumanTask, User
@@ -11,10 +13,24 @@ from engine.models import AuditEvent, Case, HumanTask, User
 def record(session: Session, *, at: datetime, action: str, actor: User | None = None,
            case: Case | None = None, task: HumanTask | None = None, before: dict | None = None,
            after: dict | None = None, details: dict | None = None) -> AuditEvent:
-    event = AuditEvent(
-        at=at, action=action, actor_id=actor.id if actor else None,
-        case_id=case.id if case else None, task_id=task.id if task else None,
-        before=before, after=after, details=details,
-    )
+    event = AuditEvent(**row(at=at, action=action, actor_id=actor.id if actor else None,
+                             case_id=case.id if case else None, task_id=task.id if task else None,
+                             before=before, after=after, details=details))
     session.add(event)
     return event
+
+
+def row(*, at: datetime, action: str, actor_id: int | None = None, case_id: int | None = None,
+        task_id: int | None = None, before: dict | None = None, after: dict | None = None,
+        details: dict | None = None) -> dict:
+    """The column values of one audit event (for `record`, or many at once for `record_many`)."""
+    return {"at": at, "action": action, "actor_id": actor_id, "case_id": case_id, "task_id": task_id,
+            "before": before, "after": after, "details": details}
+
+
+def record_many(session: Session, rows: Iterable[dict]) -> int:
+    """Append many events (built by `row`) as one multi-row INSERT; returns how many."""
+    rows = list(rows)
+    if rows:
+        session.execute(insert(AuditEvent.__table__), rows)
+    return len(rows)

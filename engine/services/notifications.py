@@ -12,7 +12,7 @@ from datetime import datetime
 from email.message import EmailMessage
 from typing import Iterable, Protocol
 
-from sqlalchemy import select
+from sqlalchemy import insert, select
 from sqlalchemy.orm import Session
 
 from engine.context import Context
@@ -25,34 +25,77 @@ EMAIL_DOMAIN_ENV = "IPCASE_MAIL_DOMAIN"
 
 def users_with_role(session: Session, unit_id: int, role: str | Role | None, upwards: bool = False) -> list[int]:
     """Active users of `role` in the unit (and, with `upwards`, in every unit above it)."""
-    if role is None:
-        return []
-    units = [unit_id]
-    if upwards:
-        current = session.get(Unit, unit_id)
-        while current is not None and current.parent_id is not None:
-            units.append(current.parent_id)
-            current = session.get(Unit, current.parent_id)
-    return list(session.scalars(select(User.id).join(UserRole, UserRole.user_id == User.id).where(
-        User.unit_id.in_(units), User.active.is_(True), UserRole.role == Role(role)).order_by(User.id)))
+    return users_with_role_by_unit(session, [unit_id], role, upwards=upwards)[unit_id]
+
+
+def users_with_role_by_unit(session: Session, unit_ids: Iterable[int], role: str | Role | None,
+                            upwards: bool = False) -> dict[int, list[int]]:
+    """`users_with_role` for many units in two queries: unit id -> user ids (by id)."""
+    unit_ids = set(unit_ids)
+    if role is None or not unit_ids:
+        return {unit_id: [] for unit_id in unit_ids}
+    chains = _chains_upwards(session, unit_ids) if upwards else {unit_id: {unit_id} for unit_id in unit_ids}
+    wanted = set().union(*chains.values()) if chains else set()
+    rows = session.execute(select(User.unit_id, User.id).join(UserRole, UserRole.user_id == User.id).where(
+        User.unit_id.in_(wanted), User.active.is_(True), UserRole.role == Role(role)).order_by(User.id)).all()
+    return {unit_id: [uid for unit, uid in rows if unit in chain] for unit_id, chain in chains.items()}
+
+
+def _chains_upwards(session: Session, unit_ids: set[int]) -> dict[int, set[int]]:
+    """Each unit with every unit above it (the unit tree is small: read whole)."""
+    parents = dict(session.execute(select(Unit.id, Unit.parent_id)).all())
+    chains = {}
+    for unit_id in unit_ids:
+        chain, current = {unit_id}, parents.get(unit_id)
+        while current is not None and current not in chain:
+            chain.add(current)
+            current = parents.get(current)
+        chains[unit_id] = chain
+    return chains
+
+
+@dataclass(frozen=True)
+class Notice:
+    """One message to several people, sent once per (dedup, recipient)."""
+
+    user_ids: tuple[int, ...]
+    kind: str
+    case_id: int | None
+    dedup: str
+    subject: str
+    body: str
 
 
 def notify(session: Session, user_ids: Iterable[int | None], kind: str, case: Case | None, now: datetime,
            dedup: str, *, subject: str, body: str) -> list[Notification]:
     """One notification per recipient, skipping those already sent under `dedup`."""
-    wanted = {uid: f"{dedup}:u{uid}" for uid in user_ids if uid is not None}
+    notice = Notice(tuple(uid for uid in user_ids if uid is not None), kind, case.id if case else None, dedup,
+                    subject, body)
+    made = [Notification(**row) for row in _new_rows(session, [notice], now)]
+    session.add_all(made)
+    return made
+
+
+def notify_many(session: Session, notices: Iterable[Notice], now: datetime) -> int:
+    """`notify` for a batch: one query for what was sent before, one multi-row INSERT; returns how many."""
+    rows = _new_rows(session, list(notices), now)
+    if rows:
+        session.execute(insert(Notification.__table__), rows)
+    return len(rows)
+
+
+def _new_rows(session: Session, notices: list[Notice], now: datetime) -> list[dict]:
+    """The notification rows of `notices` not sent yet, in order (recipients in the given order)."""
+    wanted: dict[str, tuple[Notice, int]] = {}
+    for n in notices:
+        for uid in n.user_ids:
+            wanted.setdefault(f"{n.dedup}:u{uid}", (n, uid))
     if not wanted:
         return []
-    have = set(session.scalars(select(Notification.dedup).where(Notification.dedup.in_(wanted.values()))))
-    made = []
-    for uid, key in wanted.items():
-        if key in have:
-            continue
-        row = Notification(user_id=uid, case_id=case.id if case else None, kind=kind, subject=subject[:200],
-                           body=body, dedup=key, created_at=now)
-        session.add(row)
-        made.append(row)
-    return made
+    have = set(session.scalars(select(Notification.dedup).where(Notification.dedup.in_(wanted))))
+    return [{"user_id": uid, "case_id": n.case_id, "kind": n.kind, "subject": n.subject[:200], "body": n.body,
+             "dedup": key, "created_at": now, "read_at": None, "emailed_at": None}
+            for key, (n, uid) in wanted.items() if key not in have]
 
 
 def _view(n: Notification, numbers: dict[int, str]) -> dict:

@@ -11,22 +11,24 @@ unique keys), so each timer, warning and breach happens once.
 """
 from __future__ import annotations
 
-from datetime import datetime
+from dataclasses import dataclass, fields
+from datetime import date, datetime
 
-from sqlalchemy import select
-from sqlalchemy.orm import Session, selectinload
+from sqlalchemy import bindparam, func, insert, select, update
+from sqlalchemy.orm import Session
 
-from engine.clocks.catalogue import catalogue
+from engine.clocks.catalogue import ClockRule, catalogue
 from engine.clocks.deadlines import local_date
 from engine.context import Context
 from engine.models import (
-    Case, CaseClock, ClockEvent, HumanTask, Role, SupervisionOrder, User, UserRole, WorkflowInstance,
+    Case, CaseClock, ClockEvent, HumanTask, Role, SupervisionOrder, Unit, User, UserRole, WorkflowInstance,
 )
 from engine.runtime.timers import step_time
 from engine.services import audit, instances, notifications
 from engine.services.clocks import next_check
 
 BATCH = 200
+CLOCK_BATCH = 1000  # per transaction; the statements per batch do not grow with its size
 
 
 # --- BPMN timers ---------------------------------------------------------------------------------
@@ -65,128 +67,215 @@ def fire_due_timers(ctx: Context, limit: int = 1000) -> int:
     return fired
 
 
+# --- what falls due next -------------------------------------------------------------------------
+
+def earliest_due(ctx: Context, timers_from: datetime | None = None,
+                 clocks_from: datetime | None = None) -> tuple[datetime | None, datetime | None]:
+    """The earliest due BPMN timer and clock check at or after the given moments (None: any).
+
+    One statement, two index lookups (`next_timer_at`, `next_check_at`): cheap enough for the
+    scheduler to ask every second.
+    """
+    timers = select(func.min(WorkflowInstance.next_timer_at)).where(WorkflowInstance.status == "running")
+    if timers_from is not None:
+        timers = timers.where(WorkflowInstance.next_timer_at >= timers_from)
+    checks = select(func.min(CaseClock.next_check_at))
+    if clocks_from is not None:
+        checks = checks.where(CaseClock.next_check_at >= clocks_from)
+    with ctx.uow() as uow:
+        timer, check = uow.session.execute(select(timers.scalar_subquery(), checks.scalar_subquery())).one()
+    return timer, check
+
+
 # --- clocks ------------------------------------------------------------------------------------------
 
-def sweep_clocks(ctx: Context, batch: int = BATCH) -> dict:
-    """Warnings, breaches and escalations of every clock whose `next_check_at` has come."""
+@dataclass
+class SweptClock:
+    """The columns of a clock that the sweep reads and moves on, as a plain object: a batch is
+    read and written as plain rows, not ORM objects (`clocks.next_check` reads it like a clock)."""
+
+    id: int
+    case_id: int
+    rule: str
+    state: str
+    due_date: date
+    due_at: datetime
+    warn_at: datetime | None
+    warned_at: datetime | None
+    breached_at: datetime | None
+    escalated_at: datetime | None
+    stopped_at: datetime | None
+    next_check_at: datetime | None
+
+
+_CLOCK_COLUMNS = [CaseClock.__table__.c[f.name] for f in fields(SweptClock)]
+_MOVED = ("state", "warned_at", "breached_at", "escalated_at", "next_check_at")
+_SAVE_CLOCK = (update(CaseClock.__table__).where(CaseClock.__table__.c.id == bindparam("clock_id"))
+               .values({name: bindparam(f"new_{name}") for name in _MOVED}))
+
+
+@dataclass
+class _Due:
+    """What fell due on one clock of a batch: warned | breached | escalated."""
+
+    clock: SweptClock
+    kind: str
+    rule: ClockRule | None
+
+    @property
+    def dedup(self) -> str:
+        return self.clock.due_date.isoformat()  # once per due date
+
+
+def sweep_clocks(ctx: Context, batch: int = CLOCK_BATCH) -> dict:
+    """Warnings, breaches and escalations of every clock whose `next_check_at` has come.
+
+    One transaction per batch of clocks, with a fixed number of statements whatever the
+    batch size (see `check_clocks`).
+    """
     from engine.services.holidays import load_calendar
     now = ctx.clock.now()
     counts = {"warned": 0, "breached": 0, "escalated": 0}
+    cat, cal = catalogue(), None
     while True:
         with ctx.uow() as uow:
             s = uow.session
-            rows = s.scalars(select(CaseClock).where(CaseClock.next_check_at <= now)
+            rows = s.execute(select(*_CLOCK_COLUMNS).where(CaseClock.next_check_at <= now)
                              .order_by(CaseClock.next_check_at, CaseClock.id).limit(batch)
-                             .options(selectinload(CaseClock.pauses))
-                             .with_for_update(skip_locked=True, of=CaseClock)).all()
+                             .with_for_update(skip_locked=True, of=CaseClock.__table__)).all()
             if not rows:
                 return counts
-            cal, cat = load_calendar(s), catalogue()
-            s.info["recipients"], s.info["cases"] = {}, {}  # lookups shared by this batch
-            with s.no_autoflush:  # one UPDATE per clock, written at commit
-                for clock in rows:
-                    kind = check_clock(s, cal, cat, clock, now)
-                    if kind:
-                        counts[kind] += 1
+            if cal is None:  # once per sweep
+                cal = load_calendar(s)
+            clocks = [SweptClock(*row) for row in rows]
+            for kind in check_clocks(s, cal, cat, clocks, now):
+                counts[kind] += 1
             uow.commit()
 
 
-def check_clock(session: Session, cal, cat, clock: CaseClock, now: datetime) -> str | None:
-    """Do what is due on one clock; returns warned | breached | escalated | None."""
-    rule = cat.rules.get(clock.rule)
-    done = None
-    if clock.stopped_at is None and clock.state in ("running", "extended"):
+def check_clocks(session: Session, cal, cat, clocks: list[SweptClock], now: datetime) -> list[str]:
+    """Do what is due on each clock; returns the kinds recorded (warned | breached | escalated).
+
+    A due action is recorded once per due date (another sweeper may have done it): one query
+    finds those already recorded, the new ones are written in bulk (`_record`), and the
+    clocks saved with one UPDATE sent for all of them.
+    """
+    due = [d for d in (_mark_due(cal, cat.rules.get(c.rule), c, now) for c in clocks) if d is not None]
+    new = _not_recorded(session, due)
+    acted = {d.clock.id for d in new}
+    for clock in clocks:
+        clock.next_check_at = next_check(cal, clock, cat.rules.get(clock.rule))
+        if clock.next_check_at is not None and clock.next_check_at <= now and clock.id not in acted:
+            clock.next_check_at = None  # nothing left to do now: never spin
+    session.execute(_SAVE_CLOCK, [{"clock_id": c.id, **{f"new_{name}": getattr(c, name) for name in _MOVED}}
+                                  for c in clocks])
+    _record(session, new, now)
+    return [d.kind for d in new]
+
+
+def _mark_due(cal, rule: ClockRule | None, clock: SweptClock, now: datetime) -> _Due | None:
+    """Move the clock on to what is due now, if anything: breached, warned or escalated."""
+    if clock.stopped_at is not None:
+        return None
+    if clock.state in ("running", "extended"):
         if now >= clock.due_at:
-            done = _breach(session, clock, rule, now)
-        elif clock.warn_at is not None and clock.warned_at is None and now >= clock.warn_at:
-            done = _warn(session, clock, rule, now)
-    elif clock.stopped_at is None and clock.state == "breached" and clock.escalated_at is None:
+            clock.state, clock.breached_at = "breached", clock.due_at
+            return _Due(clock, "breached", rule)
+        if clock.warn_at is not None and clock.warned_at is None and now >= clock.warn_at:
+            clock.warned_at = now
+            return _Due(clock, "warned", rule)
+    elif clock.state == "breached" and clock.escalated_at is None:
         moment = next_check(cal, clock, rule)
         if moment is not None and now >= moment:
-            done = _escalate(session, clock, rule, now)
-    clock.next_check_at = next_check(cal, clock, rule)
-    if clock.next_check_at is not None and clock.next_check_at <= now and done is None:
-        clock.next_check_at = None  # nothing left to do now: never spin
-    return done
+            clock.escalated_at = now
+            return _Due(clock, "escalated", rule)
+    return None
 
 
-def _once(session: Session, clock: CaseClock, kind: str, now: datetime, details: dict) -> bool:
-    """Record a once-per-due-date event; False if it already exists (another sweeper did it)."""
-    key = clock.due_date.isoformat()
-    if session.scalar(select(ClockEvent.id).where(ClockEvent.clock_id == clock.id, ClockEvent.kind == kind,
-                                                  ClockEvent.dedup == key)):
-        return False
-    session.add(ClockEvent(clock_id=clock.id, at=now, kind=kind, due_after=clock.due_date, dedup=key,
-                           details=details))
-    return True
+def _not_recorded(session: Session, due: list[_Due]) -> list[_Due]:
+    if not due:
+        return []
+    have = set(session.execute(select(ClockEvent.clock_id, ClockEvent.kind, ClockEvent.dedup).where(
+        ClockEvent.clock_id.in_({d.clock.id for d in due}), ClockEvent.kind.in_({d.kind for d in due}),
+        ClockEvent.dedup.is_not(None))).tuples())
+    return [d for d in due if (d.clock.id, d.kind, d.dedup) not in have]
 
 
-def _handlers(session: Session, clock: CaseClock, rule) -> list[int]:
-    """Who works on the clock: holders of its open governed tasks."""
-    steps = rule.governs if rule else ()
-    return list(session.scalars(select(HumanTask.assignee_id).where(
-        HumanTask.case_id == clock.case_id, HumanTask.state == "open", HumanTask.bpmn_id.in_(steps),
-        HumanTask.assignee_id.is_not(None)).distinct()))
+def _record(session: Session, due: list[_Due], now: datetime) -> None:
+    """Clock events, audit events (breaches, escalations) and notifications: one INSERT each."""
+    if not due:
+        return
+    session.execute(insert(ClockEvent.__table__), [
+        {"clock_id": d.clock.id, "at": now, "kind": d.kind, "actor_id": None, "due_before": None,
+         "due_after": d.clock.due_date, "dedup": d.dedup, "details": _event_details(d)} for d in due])
+    cases = _cases(session, {d.clock.case_id for d in due})
+    audit.record_many(session, [
+        audit.row(at=now, action=f"clock.{d.kind}", case_id=d.clock.case_id,
+                  details={"clock": d.clock.id, "rule": d.clock.rule, "due": d.clock.due_date.isoformat()})
+        for d in due if d.kind != "warned"])
+    notifications.notify_many(session, _notices(session, due, cases), now)
 
 
-def _role_users(session: Session, unit_id: int, role: Role, upwards: bool = False) -> list[int]:
-    cache = session.info.setdefault("recipients", {})
-    key = (unit_id, role, upwards)
-    if key not in cache:
-        cache[key] = notifications.users_with_role(session, unit_id, role, upwards=upwards)
-    return cache[key]
+def _event_details(d: _Due) -> dict:
+    if d.kind == "warned":
+        return {"warn_at": d.clock.warn_at.isoformat()}
+    if d.kind == "breached":
+        return {"due_at": d.clock.due_at.isoformat()}
+    return {}
 
 
-def _case(session: Session, case_id: int) -> Case:
-    """Cases of a batch, held for its length (the identity map alone holds them weakly)."""
-    cache = session.info.setdefault("cases", {})
-    if case_id not in cache:
-        cache[case_id] = session.get(Case, case_id)
-    return cache[case_id]
+def _cases(session: Session, case_ids: set[int]) -> dict:
+    """Case id -> (number, title, unit_id, unit_name) for the batch's notices."""
+    rows = session.execute(select(Case.id, Case.number, Case.title, Case.unit_id, Unit.name.label("unit_name"))
+                           .join(Unit, Unit.id == Case.unit_id).where(Case.id.in_(case_ids))).all()
+    return {row.id: row for row in rows}
 
 
-def _label(rule, clock: CaseClock) -> str:
+def _notices(session: Session, due: list[_Due], cases: dict) -> list[notifications.Notice]:
+    """Warnings go to the handlers (else the unit head), breaches to both, escalations to the
+    supervisors of the case's unit and every unit above it."""
+    handlers = _handlers(session, [d for d in due if d.kind != "escalated"])
+    heads = notifications.users_with_role_by_unit(
+        session, {cases[d.clock.case_id].unit_id for d in due if d.kind != "escalated"}, Role.UNIT_HEAD)
+    supervisors = notifications.users_with_role_by_unit(
+        session, {cases[d.clock.case_id].unit_id for d in due if d.kind == "escalated"}, Role.SUPERVISOR,
+        upwards=True)
+    made = []
+    for d in due:
+        clock, case = d.clock, cases[d.clock.case_id]
+        label, day = _label(d.rule, clock), clock.due_date.isoformat()
+        if d.kind == "warned":
+            to = handlers.get(clock.id) or heads[case.unit_id]
+            made.append(notifications.Notice(tuple(to), "warning", case.id, f"warn:{clock.id}:{day}",
+                                             f"即将到期：{case.number} {label}", f"期限{day}届满（{case.title}）。"))
+        elif d.kind == "breached":
+            to = sorted(set(handlers.get(clock.id, ())) | set(heads[case.unit_id]))
+            made.append(notifications.Notice(tuple(to), "breach", case.id, f"breach:{clock.id}:{day}",
+                                             f"已超期：{case.number} {label}", f"期限{day}已届满（{case.title}）。"))
+        else:
+            made.append(notifications.Notice(tuple(supervisors[case.unit_id]), "escalation", case.id,
+                                             f"esc:{clock.id}:{day}", f"超期督办提示：{case.number} {label}",
+                                             f"{case.unit_name}办理的案件已超过{day}的期限。"))
+    return made
+
+
+def _handlers(session: Session, due: list[_Due]) -> dict[int, list[int]]:
+    """Clock id -> who works on it: holders of its case's open tasks that the clock governs."""
+    steps = {step for d in due if d.rule for step in d.rule.governs}
+    if not steps:
+        return {}
+    rows = session.execute(select(HumanTask.case_id, HumanTask.bpmn_id, HumanTask.assignee_id).where(
+        HumanTask.case_id.in_({d.clock.case_id for d in due}), HumanTask.state == "open",
+        HumanTask.bpmn_id.in_(steps), HumanTask.assignee_id.is_not(None)).distinct()).all()
+    by_case: dict[int, list[tuple[str, int]]] = {}
+    for case_id, step, assignee in rows:
+        by_case.setdefault(case_id, []).append((step, assignee))
+    return {d.clock.id: sorted({a for step, a in by_case.get(d.clock.case_id, ()) if step in d.rule.governs})
+            for d in due if d.rule}
+
+
+def _label(rule, clock: SweptClock) -> str:
     return rule.label.get("zh", clock.rule) if rule else clock.rule
-
-
-def _warn(session: Session, clock: CaseClock, rule, now: datetime) -> str | None:
-    clock.warned_at = now
-    if not _once(session, clock, "warned", now, {"warn_at": clock.warn_at.isoformat()}):
-        return None
-    case = _case(session, clock.case_id)
-    to = _handlers(session, clock, rule) or _role_users(session, case.unit_id, Role.UNIT_HEAD)
-    notifications.notify(session, to, "warning", case, now, f"warn:{clock.id}:{clock.due_date}",
-                         subject=f"即将到期：{case.number} {_label(rule, clock)}",
-                         body=f"期限{clock.due_date.isoformat()}届满（{case.title}）。")
-    return "warned"
-
-
-def _breach(session: Session, clock: CaseClock, rule, now: datetime) -> str | None:
-    clock.state, clock.breached_at = "breached", clock.due_at
-    if not _once(session, clock, "breached", now, {"due_at": clock.due_at.isoformat()}):
-        return None
-    case = _case(session, clock.case_id)
-    audit.record(session, at=now, action="clock.breached", case=case,
-                 details={"clock": clock.id, "rule": clock.rule, "due": clock.due_date.isoformat()})
-    to = set(_handlers(session, clock, rule)) | set(_role_users(session, case.unit_id, Role.UNIT_HEAD))
-    notifications.notify(session, sorted(to), "breach", case, now, f"breach:{clock.id}:{clock.due_date}",
-                         subject=f"已超期：{case.number} {_label(rule, clock)}",
-                         body=f"期限{clock.due_date.isoformat()}已届满（{case.title}）。")
-    return "breached"
-
-
-def _escalate(session: Session, clock: CaseClock, rule, now: datetime) -> str | None:
-    clock.escalated_at = now
-    if not _once(session, clock, "escalated", now, {}):
-        return None
-    case = _case(session, clock.case_id)
-    audit.record(session, at=now, action="clock.escalated", case=case,
-                 details={"clock": clock.id, "rule": clock.rule, "due": clock.due_date.isoformat()})
-    to = _role_users(session, case.unit_id, Role.SUPERVISOR, upwards=True)
-    notifications.notify(session, to, "escalation", case, now, f"esc:{clock.id}:{clock.due_date}",
-                         subject=f"超期督办提示：{case.number} {_label(rule, clock)}",
-                         body=f"{case.unit.name}办理的案件已超过{clock.due_date.isoformat()}的期限。")
-    return "escalated"
 
 
 # --- supervision orders --------------------------------------------------------------------------

@@ -9,12 +9,14 @@ from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import event, func, select
 
 from engine.context import build_context
 from engine.jobs import lease
 from engine.jobs.scheduler import SupervisionScheduler
-from engine.models import AuditEvent, Case, ClockEvent, HumanTask, Notification, User, WorkflowInstance
+from engine.models import (
+    AuditEvent, Case, CaseClock, ClockEvent, HumanTask, Notification, User, WorkflowDefinition, WorkflowInstance,
+)
 from engine.services import instances, notifications, sweeps
 from engine.services.definitions import deploy
 from engine.settings import PROJECT_ROOT
@@ -257,3 +259,98 @@ def test_a_failing_mail_server_stops_the_run_without_mailing_anyone_twice(ctx, c
     steady = FakeSender()
     assert notifications.send_pending(ctx, steady) == 1
     assert flaky.sent[0] not in steady.sent
+
+
+def statements_during(ctx, action):
+    """What `action` returns, and the SQL statements it sent (BEGIN aside, which SQLite sends)."""
+    statements = []
+    listener = lambda conn, cur, stmt, *a: statements.append(stmt.split()[0].upper())  # noqa: E731
+    event.listen(ctx.db, "before_cursor_execute", listener)
+    try:
+        result = action()
+    finally:
+        event.remove(ctx.db, "before_cursor_execute", listener)
+    return result, [s for s in statements if s != "BEGIN"]
+
+
+def test_the_watch_brings_the_sweeps_forward_to_the_moment_work_falls_due(timer_ctx, clock):
+    start_timer_case(timer_ctx)
+    with timer_ctx.uow() as uow:
+        [timer_due] = uow.session.scalars(select(WorkflowInstance.next_timer_at)
+                                          .where(WorkflowInstance.next_timer_at.is_not(None))).all()
+        [check_due] = uow.session.scalars(select(CaseClock.next_check_at)).all()
+    sched = SupervisionScheduler(timer_ctx, holder="a")
+    sched.catch_up()
+    sched.build().start(paused=True)  # the jobs are scheduled, nothing runs by itself
+    try:
+        assert sched.watch() == {}
+        clock.set(timer_due - timedelta(milliseconds=500))
+        assert sched.watch() == {"fire_timers": timer_due}
+        assert sched.scheduler.get_job("fire_timers").next_run_time == timer_due
+        clock.set(timer_due + timedelta(milliseconds=1))
+        assert sched.run_job("fire_timers") == 1
+        assert sched.watch() == {}
+        clock.set(check_due - timedelta(milliseconds=200))
+        assert sched.watch() == {"clock_sweep": check_due}
+        assert sched.scheduler.get_job("clock_sweep").next_run_time == check_due
+    finally:
+        sched.shutdown()
+
+
+def test_watching_costs_the_leader_one_read_a_second_and_a_standby_nothing(timer_ctx, clock):
+    start_timer_case(timer_ctx)
+    second_ctx = build_context(timer_ctx.settings, clock=clock)
+    leader = SupervisionScheduler(timer_ctx, holder="host-a:1")
+    standby = SupervisionScheduler(second_ctx, holder="host-b:2")
+    leader.catch_up()
+    standby.catch_up()
+    clock.advance(timedelta(days=2) - timedelta(milliseconds=300))  # the timer falls due in 0.3 s
+    soon, statements = statements_during(timer_ctx, leader.due_soon)
+    assert list(soon) == ["fire_timers"] and statements == ["SELECT"]
+    assert statements_during(second_ctx, standby.due_soon) == ({}, [])
+    second_ctx.db.dispose()
+
+
+def test_work_already_due_at_the_last_sweep_is_left_to_the_interval_job(timer_ctx, clock):
+    """A timer that was due when the timer sweep last ran and is still there (it would not fire)
+    is not retried every second."""
+    start_timer_case(timer_ctx)
+    sched = SupervisionScheduler(timer_ctx, holder="a")
+    clock.advance(timedelta(days=3))
+    assert sched.catch_up()["fire_timers"] == 1
+    with timer_ctx.uow() as uow:  # as if a timer had refused to fire: due since before that sweep
+        instance = uow.session.scalar(select(WorkflowInstance).join(WorkflowInstance.definition)
+                                      .where(WorkflowDefinition.process_id == "timer_case"))
+        instance.next_timer_at = clock.now() - timedelta(seconds=1)
+        uow.commit()
+    clock.advance(timedelta(seconds=30))
+    assert sched.due_soon() == {}
+    assert sched.run_job("fire_timers") == 1  # the interval job still tries it
+
+
+def test_a_timer_fires_while_a_long_clock_sweep_runs(timer_ctx, clock):
+    start_timer_case(timer_ctx)
+    sched = SupervisionScheduler(timer_ctx, holder="a")
+    sched.catch_up()
+    sweeping, release = threading.Event(), threading.Event()
+
+    def long_sweep():
+        sweeping.set()
+        release.wait(timeout=60)
+        return {"warned": 0, "breached": 0, "escalated": 0}
+
+    sched.jobs["clock_sweep"] = long_sweep
+    sweep = threading.Thread(target=sched.run_job, args=["clock_sweep"])
+    sweep.start()
+    try:
+        assert sweeping.wait(timeout=60)
+        clock.advance(timedelta(days=2, seconds=1))
+        fired = []
+        timers = threading.Thread(target=lambda: fired.append(sched.run_job("fire_timers")))
+        timers.start()
+        timers.join(timeout=60)  # (held up by the sweep, it would still wait here)
+        assert fired == [1] and not release.is_set()
+        assert chase_tasks(timer_ctx) == 1
+    finally:
+        release.set()
+        sweep.join()
