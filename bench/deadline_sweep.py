@@ -30,7 +30,7 @@ from pathlib import Path
 from sqlalchemy import event, func, select, text
 
 from bench.common import percentile, print_table, save, scratch_context
-from bench.throughput import _engine_run as complete_one_case
+from bench.throughput import complete_cases
 from engine.clocks.clock import SystemClock
 from engine.context import build_context
 from engine.jobs.scheduler import WATCH_EVERY
@@ -169,7 +169,7 @@ def _complete_tasks(url: str, schema: str | None, stop_at: float, done) -> None:
     ctx = build_context(Settings(database_url=url, database_schema=schema), clock=SystemClock())
     count = 0
     while time.time() < stop_at:
-        count += complete_one_case(ctx, 1)[0]
+        count += complete_cases(ctx, 1)[0]
     with done.get_lock():
         done.value += count
     ctx.db.dispose()

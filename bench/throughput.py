@@ -39,7 +39,9 @@ from engine.services.demo import holder_for
 WORKFLOWS = Path(__file__).resolve().parent.parent / "workflows"
 
 
-def _engine_run(ctx, n_cases: int) -> tuple[int, float, CpuMeter]:
+def complete_cases(ctx, n_cases: int) -> tuple[int, float, CpuMeter]:
+    """Open `n_cases` enforcement cases and complete their tasks to the end: (completions,
+    seconds inside `tasks.complete`, CPU spent)."""
     numbers = [cases.open_case(ctx, username="daiyue.officer1", pipeline="enforcement", unit_code="daiyue",
                                fields={"title": f"bench {i}", "ip_type": "trademark"})["number"]
                for i in range(n_cases)]
@@ -116,7 +118,7 @@ def _pgbench(seconds: int) -> float | None:
 def run(quick: bool = False) -> dict:
     n_cases = 10 if quick else 60
     with tempfile.TemporaryDirectory() as tmp, scratch_context(Path(tmp)) as ctx:
-        engine_done, engine_s, cpu = _engine_run(ctx, n_cases)
+        engine_done, engine_s, cpu = complete_cases(ctx, n_cases)
         spiff_done, spiff_s, spiff_cpu_s = _spiff_run(ctx, n_cases)
     pg_tps = _pgbench(5 if quick else 15)
     engine_rate, spiff_rate = engine_done / engine_s, spiff_done / spiff_s
