@@ -35,9 +35,17 @@ class PartyKind(str, enum.Enum):
     ENTERPRISE = "enterprise"
 
 
+def trigram_index(name: str, column: str) -> Index:
+    """A pg_trgm index for `LIKE '%…%'` searches (migration 0007); PostgreSQL only, which
+    `info` tells schema comparisons (tests/migrations) as `ddl_if` tells DDL."""
+    return Index(name, column, postgresql_using="gin", postgresql_ops={column: "gin_trgm_ops"},
+                 info={"dialect": "postgresql"}).ddl_if(dialect="postgresql")
+
+
 class Case(Base):
     __tablename__ = "cases"
-    __table_args__ = (Index("ix_cases_unit_status", "unit_id", "status"),)
+    __table_args__ = (Index("ix_cases_unit_status", "unit_id", "status"),
+                      trigram_index("ix_cases_number_trgm", "number"))
 
     id: Mapped[int] = mapped_column(primary_key=True)
     # The registration number given when the case was opened; every later number
@@ -69,6 +77,7 @@ class CaseNumber(Base):
     """Every number a case carries: ours (registration, filing) and other bodies'."""
 
     __tablename__ = "case_numbers"
+    __table_args__ = (trigram_index("ix_case_numbers_number_trgm", "number"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     case_id: Mapped[int] = mapped_column(ForeignKey("cases.id"), index=True)
@@ -93,9 +102,11 @@ class NumberCounter(Base):
 
 class IPRight(Base):
     __tablename__ = "ip_rights"
+    # A case's rights, and the inbox's IP type filter answered from the index alone.
+    __table_args__ = (Index("ix_ip_rights_case_type", "case_id", "ip_type"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    case_id: Mapped[int] = mapped_column(ForeignKey("cases.id", ondelete="CASCADE"), index=True)
+    case_id: Mapped[int] = mapped_column(ForeignKey("cases.id", ondelete="CASCADE"))
     ip_type: Mapped[IPType] = mapped_column(_enum(IPType), index=True)
     number: Mapped[Optional[str]] = mapped_column(String(60))
     holder: Mapped[Optional[str]] = mapped_column(String(200))
@@ -106,6 +117,7 @@ class IPRight(Base):
 
 class Party(Base):
     __tablename__ = "parties"
+    __table_args__ = (trigram_index("ix_parties_name_trgm", "name"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     case_id: Mapped[int] = mapped_column(ForeignKey("cases.id", ondelete="CASCADE"), index=True)

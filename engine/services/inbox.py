@@ -264,6 +264,7 @@ def benchmark_queries(user_id: int, now: datetime) -> dict:
         "group_step": build("group", filters=Filters(step="investigate")),
         "group_ip_type": build("group", filters=Filters(ip_type="patent")),
         "group_party": build("group", filters=Filters(party="某某")),
+        "group_party_long": build("group", filters=Filters(party="第12号商贸")),  # 3+ characters: trigrams
         "group_number": build("group", filters=Filters(number="B-12")),
         "involved": build("involved"),
     }

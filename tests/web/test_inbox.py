@@ -5,7 +5,7 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import select, text, update
 
-from engine.models import HumanTask, User
+from engine.models import HumanTask, Party, User
 from engine.services import inbox, tasks
 from engine.services.inbox import Filters
 from tests.engine.services.helpers import open_case, open_task
@@ -159,6 +159,22 @@ def test_filters(browser, case_at, ctx, clock):
     assert _count(page, "group") == 1  # counts follow the filters
 
 
+def test_party_and_number_searches_take_percent_and_underscore_literally(ctx, case_at):
+    _group_tasks(ctx, case_at, 1)
+    number = open_case(ctx, respondent={"name": "泰安市100%_机械厂", "kind": "enterprise"})["number"]
+    from engine.services.demo import drive
+    drive(ctx, number, {}, until="verify_lead")
+    task = open_task(ctx, number, "verify_lead")["id"]
+
+    def found(**search):
+        page = inbox.list_inbox(ctx, username="daiyue.officer1", tab="group", filters=Filters(**search))
+        return [row["id"] for row in page.rows]
+
+    assert found(party="100%_机") == found(party="%") == found(party="_") == [task]
+    assert found(party="0_机") == found(party="泰安%机械厂") == []
+    assert found(number="%") == found(number="_") == []
+
+
 def test_bad_filter_values_are_reported(browser):
     response = browser("daiyue.officer1").get("/inbox?due_from=yesterday&ip_type=x")
     assert response.status_code == 422
@@ -191,6 +207,20 @@ def _plan(ctx, statement) -> str:
 ])
 def test_inbox_queries_use_their_index(ctx, case_at, clock, name, index):
     _group_tasks(ctx, case_at, 2)
+    assert index in _benchmark_plan(ctx, clock, name)
+
+
+def test_number_and_party_searches_can_use_trigram_indexes_on_postgresql(ctx, case_at, clock):
+    if ctx.db.dialect.name != "postgresql":
+        pytest.skip("pg_trgm indexes exist on PostgreSQL only")
+    _group_tasks(ctx, case_at, 2)
+    assert "ix_cases_number_trgm" in _benchmark_plan(ctx, clock, "group_number")
+    # With escaped wildcards too (LIKE … ESCAPE '/'), as the party filter searches.
+    search = select(Party.case_id).where(Party.name.contains("100%_商贸", autoescape=True))
+    assert "ix_parties_name_trgm" in _plan(ctx, search)
+
+
+def _benchmark_plan(ctx, clock, name) -> str:
     with ctx.uow() as uow:
         user_id = uow.session.scalar(select(User.id).where(User.username == "daiyue.officer1"))
     queries = inbox.benchmark_queries(user_id, clock.now())
@@ -198,7 +228,7 @@ def test_inbox_queries_use_their_index(ctx, case_at, clock, name, index):
         statement = queries[name](uow.session)
     plan = _plan(ctx, statement)
     print(plan)
-    assert index in plan
+    return plan
 
 
 def test_filters_parse_values_from_the_query_string():

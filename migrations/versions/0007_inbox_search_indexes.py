@@ -1,0 +1,81 @@
+"""Inbox search and priority indexes: trigram indexes for the party and number searches,
+priority indexes in the sort's direction, IP rights by case and type.
+
+Revision ID: 0007
+Revises: 0006
+Create Date: 2026-11-25 10:30:00
+
+- Party and number filters are `LIKE '%…%'`, which a B-tree cannot serve. On PostgreSQL,
+  pg_trgm GIN indexes on `parties.name`, `cases.number` and `case_numbers.number` can
+  (for search text of three characters or more). SQLite has no equivalent: nothing there.
+- The priority sort is `priority DESC, due_at, id`: the old `(state, …, priority)` indexes
+  gave the order of the first key only, so every unclaimed task of the group was sorted.
+  They become partial indexes like 0006's, in the sort's exact directions.
+- The IP type filter probes `ip_rights` once per task row; `(case_id, ip_type)` answers
+  each probe from the index alone. It replaces the `(case_id)` index it starts with.
+
+pg_trgm is created once per database (in `public`, where every schema's indexes can name
+its operator class) and left in place on downgrade: other schemas may use it. Since
+PostgreSQL 13 it is a trusted extension, so the database owner may create it.
+"""
+from alembic import op
+import sqlalchemy as sa
+
+revision = "0007"
+down_revision = "0006"
+branch_labels = None
+depends_on = None
+
+OPEN = "state = 'open'"
+UNCLAIMED = "state = 'open' AND assignee_id IS NULL"
+
+PRIORITY_NEW = {
+    "ix_human_tasks_my_priority": (["assignee_id", sa.text("priority DESC"), "due_at", "id"], OPEN),
+    "ix_human_tasks_group_priority": (["unit_id", "role", sa.text("priority DESC"), "due_at", "id"], UNCLAIMED),
+}
+PRIORITY_OLD = {
+    "ix_human_tasks_my_priority": ["state", "assignee_id", "priority"],
+    "ix_human_tasks_group_priority": ["state", "unit_id", "role", "priority"],
+}
+TRIGRAM = {  # index name: (table, column)
+    "ix_parties_name_trgm": ("parties", "name"),
+    "ix_cases_number_trgm": ("cases", "number"),
+    "ix_case_numbers_number_trgm": ("case_numbers", "number"),
+}
+# Concurrent test sessions migrate their own schemas of one database at the same time.
+EXTENSION_LOCK = 7_007_001
+
+
+def upgrade() -> None:
+    for name in PRIORITY_OLD:
+        op.drop_index(name, table_name="human_tasks")
+    for name, (columns, where) in PRIORITY_NEW.items():
+        op.create_index(name, "human_tasks", columns, unique=False,
+                        postgresql_where=sa.text(where), sqlite_where=sa.text(where))
+    op.drop_index("ix_ip_rights_case_id", table_name="ip_rights")
+    op.create_index("ix_ip_rights_case_type", "ip_rights", ["case_id", "ip_type"], unique=False)
+    if op.get_bind().dialect.name == "postgresql":
+        schema = _trigram_schema()
+        for name, (table, column) in TRIGRAM.items():
+            op.execute(f'CREATE INDEX "{name}" ON "{table}" USING gin ("{column}" "{schema}".gin_trgm_ops)')
+
+
+def downgrade() -> None:
+    if op.get_bind().dialect.name == "postgresql":
+        for name, (table, _column) in TRIGRAM.items():
+            op.drop_index(name, table_name=table)
+    op.drop_index("ix_ip_rights_case_type", table_name="ip_rights")
+    op.create_index("ix_ip_rights_case_id", "ip_rights", ["case_id"], unique=False)
+    for name in PRIORITY_NEW:
+        op.drop_index(name, table_name="human_tasks")
+    for name, columns in PRIORITY_OLD.items():
+        op.create_index(name, "human_tasks", columns, unique=False)
+
+
+def _trigram_schema() -> str:
+    """The schema holding pg_trgm, creating the extension in `public` if the database lacks it."""
+    bind = op.get_bind()
+    bind.execute(sa.text("SELECT pg_advisory_xact_lock(:key)"), {"key": EXTENSION_LOCK})
+    bind.execute(sa.text("CREATE EXTENSION IF NOT EXISTS pg_trgm SCHEMA public"))
+    return bind.execute(sa.text("SELECT n.nspname FROM pg_extension e JOIN pg_namespace n ON n.oid = e.extnamespace"
+                                " WHERE e.extname = 'pg_trgm'")).scalar_one()
