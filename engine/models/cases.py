@@ -5,7 +5,7 @@ import enum
 from datetime import datetime
 from typing import Optional
 
-from sqlalchemy import Enum, ForeignKey, Index, String, Text, UniqueConstraint
+from sqlalchemy import Enum, ForeignKey, Index, String, Text, UniqueConstraint, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from engine.models.base import Base
@@ -35,11 +35,15 @@ class PartyKind(str, enum.Enum):
     ENTERPRISE = "enterprise"
 
 
+def postgresql_only(index: Index) -> Index:
+    """`ddl_if` tells DDL, `info` tells schema comparisons (tests/migrations)."""
+    index.info["dialect"] = "postgresql"
+    return index.ddl_if(dialect="postgresql")
+
+
 def trigram_index(name: str, column: str) -> Index:
-    """A pg_trgm index for `LIKE '%…%'` searches (migration 0007); PostgreSQL only, which
-    `info` tells schema comparisons (tests/migrations) as `ddl_if` tells DDL."""
-    return Index(name, column, postgresql_using="gin", postgresql_ops={column: "gin_trgm_ops"},
-                 info={"dialect": "postgresql"}).ddl_if(dialect="postgresql")
+    """A pg_trgm index for `LIKE '%…%'` searches of three characters or more (migration 0007)."""
+    return postgresql_only(Index(name, column, postgresql_using="gin", postgresql_ops={column: "gin_trgm_ops"}))
 
 
 class Case(Base):
@@ -117,7 +121,11 @@ class IPRight(Base):
 
 class Party(Base):
     __tablename__ = "parties"
-    __table_args__ = (trigram_index("ix_parties_name_trgm", "name"),)
+    __table_args__ = (
+        trigram_index("ix_parties_name_trgm", "name"),
+        # Two-character searches, which hold no trigram (migration 0007 defines the function).
+        postgresql_only(Index("ix_parties_name_bigrams", text("ipcase_bigrams(name)"), postgresql_using="gin")),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     case_id: Mapped[int] = mapped_column(ForeignKey("cases.id", ondelete="CASCADE"), index=True)

@@ -1,5 +1,5 @@
-"""Inbox search and priority indexes: trigram indexes for the party and number searches,
-priority indexes in the sort's direction, IP rights by case and type.
+"""Inbox search and priority indexes: trigram (and for two characters, bigram) indexes for the
+party and number searches, priority indexes in the sort's direction, IP rights by case and type.
 
 Revision ID: 0007
 Revises: 0006
@@ -8,6 +8,10 @@ Create Date: 2026-11-25 10:30:00
 - Party and number filters are `LIKE '%…%'`, which a B-tree cannot serve. On PostgreSQL,
   pg_trgm GIN indexes on `parties.name`, `cases.number` and `case_numbers.number` can
   (for search text of three characters or more). SQLite has no equivalent: nothing there.
+- pg_trgm cannot serve a two-character search (`%华为%` holds no trigram), and two characters
+  are a common Chinese name or word. `ipcase_bigrams(text)`, an immutable SQL function giving
+  a text's distinct two-character pieces, indexes `parties.name` for those: the party filter
+  adds `ipcase_bigrams(name) @> ipcase_bigrams(:text)` to its LIKE for two-character text.
 - The priority sort is `priority DESC, due_at, id`: the old `(state, …, priority)` indexes
   gave the order of the first key only, so every unclaimed task of the group was sorted.
   They become partial indexes like 0006's, in the sort's exact directions.
@@ -42,6 +46,10 @@ TRIGRAM = {  # index name: (table, column)
     "ix_cases_number_trgm": ("cases", "number"),
     "ix_case_numbers_number_trgm": ("case_numbers", "number"),
 }
+BIGRAMS = """
+CREATE FUNCTION ipcase_bigrams(text) RETURNS text[] LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE AS $$
+    SELECT coalesce(array_agg(DISTINCT substr($1, i, 2)), '{}') FROM generate_series(1, char_length($1) - 1) AS i
+$$"""
 # Concurrent test sessions migrate their own schemas of one database at the same time.
 EXTENSION_LOCK = 7_007_001
 
@@ -58,10 +66,14 @@ def upgrade() -> None:
         schema = _trigram_schema()
         for name, (table, column) in TRIGRAM.items():
             op.execute(f'CREATE INDEX "{name}" ON "{table}" USING gin ("{column}" "{schema}".gin_trgm_ops)')
+        op.execute(BIGRAMS)
+        op.execute("CREATE INDEX ix_parties_name_bigrams ON parties USING gin (ipcase_bigrams(name))")
 
 
 def downgrade() -> None:
     if op.get_bind().dialect.name == "postgresql":
+        op.drop_index("ix_parties_name_bigrams", table_name="parties")
+        op.execute("DROP FUNCTION ipcase_bigrams(text)")
         for name, (table, _column) in TRIGRAM.items():
             op.drop_index(name, table_name=table)
     op.drop_index("ix_ip_rights_case_type", table_name="ip_rights")

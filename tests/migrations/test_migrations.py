@@ -23,6 +23,8 @@ def _declared_for(dialect: str):
     return include
 
 
+# Alembic warns of the PostgreSQL-only expression index before include_object leaves it out.
+@pytest.mark.filterwarnings("ignore:autogenerate skipping metadata-specified expression-based index")
 def test_head_matches_models(db_url):
     db = _engine(db_url)
     with db.connect() as conn:
@@ -50,14 +52,15 @@ def _indexes(db, *tables: str) -> set[str]:
 def test_inbox_search_indexes_go_down_to_0006_and_up_again(db_url):
     db = _engine(db_url)
     tables = ("human_tasks", "ip_rights", "parties", "cases", "case_numbers")
-    trigram = {"ix_parties_name_trgm", "ix_cases_number_trgm", "ix_case_numbers_number_trgm"}
+    searches = {"ix_parties_name_trgm", "ix_parties_name_bigrams", "ix_cases_number_trgm",
+                "ix_case_numbers_number_trgm"}  # PostgreSQL only
     migrate.downgrade(db, "0006")
     before = _indexes(db, *tables)
     assert "ix_ip_rights_case_id" in before and "ix_ip_rights_case_type" not in before
-    assert not before & trigram
+    assert not before & searches
     migrate.upgrade(db)
     after = _indexes(db, *tables)
-    assert after - before == {"ix_ip_rights_case_type"} | (trigram if db.dialect.name == "postgresql" else set())
+    assert after - before == {"ix_ip_rights_case_type"} | (searches if db.dialect.name == "postgresql" else set())
     assert before - after == {"ix_ip_rights_case_id"}
     priority, = [i for i in inspect(db).get_indexes("human_tasks") if i["name"] == "ix_human_tasks_group_priority"]
     assert priority["column_names"] == ["unit_id", "role", "priority", "due_at", "id"]

@@ -1,6 +1,7 @@
 """The inbox: tabs and counts, claim, filters, sorts, keyset pages, due marks, the indexes behind it."""
 import re
 from datetime import timedelta
+from functools import partial
 
 import pytest
 from sqlalchemy import select, text, update
@@ -159,20 +160,35 @@ def test_filters(browser, case_at, ctx, clock):
     assert _count(page, "group") == 1  # counts follow the filters
 
 
+def _group_search(ctx, **search) -> list[int]:
+    page = inbox.list_inbox(ctx, username="daiyue.officer1", tab="group", filters=Filters(**search))
+    return sorted(row["id"] for row in page.rows)
+
+
+def _group_task_of_party(ctx, name: str) -> int:
+    from engine.services.demo import drive
+    number = open_case(ctx, respondent={"name": name, "kind": "enterprise"})["number"]
+    drive(ctx, number, {}, until="verify_lead")
+    return open_task(ctx, number, "verify_lead")["id"]
+
+
 def test_party_and_number_searches_take_percent_and_underscore_literally(ctx, case_at):
     _group_tasks(ctx, case_at, 1)
-    number = open_case(ctx, respondent={"name": "泰安市100%_机械厂", "kind": "enterprise"})["number"]
-    from engine.services.demo import drive
-    drive(ctx, number, {}, until="verify_lead")
-    task = open_task(ctx, number, "verify_lead")["id"]
-
-    def found(**search):
-        page = inbox.list_inbox(ctx, username="daiyue.officer1", tab="group", filters=Filters(**search))
-        return [row["id"] for row in page.rows]
-
-    assert found(party="100%_机") == found(party="%") == found(party="_") == [task]
-    assert found(party="0_机") == found(party="泰安%机械厂") == []
+    task = _group_task_of_party(ctx, "泰安市100%_机械厂")
+    found = partial(_group_search, ctx)
+    assert found(party="100%_机") == found(party="%") == found(party="_") == found(party="%_") == [task]
+    assert found(party="0_机") == found(party="泰安%机械厂") == found(party="_%") == []
     assert found(number="%") == found(number="_") == []
+
+
+def test_one_and_two_character_party_searches(ctx, case_at):
+    plain = _group_tasks(ctx, case_at, 1)[0]  # 泰安市某某商贸有限公司
+    task = _group_task_of_party(ctx, "泰安市华为机械厂")
+    found = partial(_group_search, ctx)
+    assert found(party="华为") == found(party="机") == [task]
+    assert found(party="商贸") == [plain]
+    assert found(party="泰安") == found(party="市") == sorted([plain, task])
+    assert found(party="为华") == found(party="华机") == []
 
 
 def test_bad_filter_values_are_reported(browser):
@@ -210,14 +226,15 @@ def test_inbox_queries_use_their_index(ctx, case_at, clock, name, index):
     assert index in _benchmark_plan(ctx, clock, name)
 
 
-def test_number_and_party_searches_can_use_trigram_indexes_on_postgresql(ctx, case_at, clock):
+def test_number_and_party_searches_can_use_their_indexes_on_postgresql(ctx, case_at, clock):
     if ctx.db.dialect.name != "postgresql":
         pytest.skip("pg_trgm indexes exist on PostgreSQL only")
     _group_tasks(ctx, case_at, 2)
     assert "ix_cases_number_trgm" in _benchmark_plan(ctx, clock, "group_number")
-    # With escaped wildcards too (LIKE … ESCAPE '/'), as the party filter searches.
-    search = select(Party.case_id).where(Party.name.contains("100%_商贸", autoescape=True))
-    assert "ix_parties_name_trgm" in _plan(ctx, search)
+    # The party filter's condition, with escaped wildcards too (LIKE … ESCAPE '/').
+    for text_, index in (("100%_商贸", "ix_parties_name_trgm"), ("华为", "ix_parties_name_bigrams")):
+        search = select(Party.case_id).where(inbox._party_matches(text_, "postgresql"))
+        assert index in _plan(ctx, search)
 
 
 def _benchmark_plan(ctx, clock, name) -> str:
