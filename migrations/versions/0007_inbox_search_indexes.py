@@ -33,13 +33,16 @@ depends_on = None
 OPEN = "state = 'open'"
 UNCLAIMED = "state = 'open' AND assignee_id IS NULL"
 
-PRIORITY_NEW = {
-    "ix_human_tasks_my_priority": (["assignee_id", sa.text("priority DESC"), "due_at", "id"], OPEN),
-    "ix_human_tasks_group_priority": (["unit_id", "role", sa.text("priority DESC"), "due_at", "id"], UNCLAIMED),
+BEFORE = {  # name: (table, columns, predicate of a partial index)
+    "ix_human_tasks_my_priority": ("human_tasks", ["state", "assignee_id", "priority"], None),
+    "ix_human_tasks_group_priority": ("human_tasks", ["state", "unit_id", "role", "priority"], None),
+    "ix_ip_rights_case_id": ("ip_rights", ["case_id"], None),
 }
-PRIORITY_OLD = {
-    "ix_human_tasks_my_priority": ["state", "assignee_id", "priority"],
-    "ix_human_tasks_group_priority": ["state", "unit_id", "role", "priority"],
+AFTER = {
+    "ix_human_tasks_my_priority": ("human_tasks", ["assignee_id", sa.text("priority DESC"), "due_at", "id"], OPEN),
+    "ix_human_tasks_group_priority": (
+        "human_tasks", ["unit_id", "role", sa.text("priority DESC"), "due_at", "id"], UNCLAIMED),
+    "ix_ip_rights_case_type": ("ip_rights", ["case_id", "ip_type"], None),
 }
 TRIGRAM = {  # index name: (table, column)
     "ix_parties_name_trgm": ("parties", "name"),
@@ -55,13 +58,7 @@ EXTENSION_LOCK = 7_007_001
 
 
 def upgrade() -> None:
-    for name in PRIORITY_OLD:
-        op.drop_index(name, table_name="human_tasks")
-    for name, (columns, where) in PRIORITY_NEW.items():
-        op.create_index(name, "human_tasks", columns, unique=False,
-                        postgresql_where=sa.text(where), sqlite_where=sa.text(where))
-    op.drop_index("ix_ip_rights_case_id", table_name="ip_rights")
-    op.create_index("ix_ip_rights_case_type", "ip_rights", ["case_id", "ip_type"], unique=False)
+    _replace(BEFORE, AFTER)
     if op.get_bind().dialect.name == "postgresql":
         schema = _trigram_schema()
         for name, (table, column) in TRIGRAM.items():
@@ -76,12 +73,15 @@ def downgrade() -> None:
         op.execute("DROP FUNCTION ipcase_bigrams(text)")
         for name, (table, _column) in TRIGRAM.items():
             op.drop_index(name, table_name=table)
-    op.drop_index("ix_ip_rights_case_type", table_name="ip_rights")
-    op.create_index("ix_ip_rights_case_id", "ip_rights", ["case_id"], unique=False)
-    for name in PRIORITY_NEW:
-        op.drop_index(name, table_name="human_tasks")
-    for name, columns in PRIORITY_OLD.items():
-        op.create_index(name, "human_tasks", columns, unique=False)
+    _replace(AFTER, BEFORE)
+
+
+def _replace(old: dict, new: dict) -> None:
+    for name, (table, _columns, _where) in old.items():
+        op.drop_index(name, table_name=table)
+    for name, (table, columns, where) in new.items():
+        predicate = sa.text(where) if where else None
+        op.create_index(name, table, columns, unique=False, postgresql_where=predicate, sqlite_where=predicate)
 
 
 def _trigram_schema() -> str:
