@@ -83,6 +83,8 @@ class HumanTask(Base):
         _partial("ix_human_tasks_group_priority", UNCLAIMED_ROWS, "unit_id", "role", desc(column("priority")),
                  "due_at", "id"),
         Index("ix_human_tasks_completed_by", "completed_by_id", "case_id"),
+        # Open tasks of the cases a search matched (migration 0007).
+        _partial("ix_human_tasks_open_case", OPEN_ROWS, "case_id"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

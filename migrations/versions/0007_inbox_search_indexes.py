@@ -17,6 +17,9 @@ Create Date: 2026-11-25 10:30:00
   They become partial indexes like 0006's, in the sort's exact directions.
 - The IP type filter probes `ip_rights` once per task row; `(case_id, ip_type)` answers
   each probe from the index alone. It replaces the `(case_id)` index it starts with.
+- A search that starts from the matching parties or cases then needs their open tasks:
+  `human_tasks (case_id) WHERE state = 'open'` finds them without reading closed history
+  (about 20 closed rows per case in the benchmark).
 
 pg_trgm is created once per database (in `public`, where every schema's indexes can name
 its operator class) and left in place on downgrade: other schemas may use it. Since
@@ -43,6 +46,7 @@ AFTER = {
     "ix_human_tasks_group_priority": (
         "human_tasks", ["unit_id", "role", sa.text("priority DESC"), "due_at", "id"], UNCLAIMED),
     "ix_ip_rights_case_type": ("ip_rights", ["case_id", "ip_type"], None),
+    "ix_human_tasks_open_case": ("human_tasks", ["case_id"], OPEN),
 }
 TRIGRAM = {  # index name: (table, column)
     "ix_parties_name_trgm": ("parties", "name"),
