@@ -5,7 +5,7 @@ import enum
 from datetime import datetime
 from typing import Optional
 
-from sqlalchemy import Enum, ForeignKey, Index, String, Text, UniqueConstraint
+from sqlalchemy import Enum, ForeignKey, Index, String, Text, UniqueConstraint, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from engine.models.base import Base
@@ -35,9 +35,21 @@ class PartyKind(str, enum.Enum):
     ENTERPRISE = "enterprise"
 
 
+def postgresql_only(index: Index) -> Index:
+    """`ddl_if` tells DDL, `info` tells schema comparisons (tests/migrations)."""
+    index.info["dialect"] = "postgresql"
+    return index.ddl_if(dialect="postgresql")
+
+
+def trigram_index(name: str, column: str) -> Index:
+    """A pg_trgm index for `LIKE '%…%'` searches of three characters or more (migration 0007)."""
+    return postgresql_only(Index(name, column, postgresql_using="gin", postgresql_ops={column: "gin_trgm_ops"}))
+
+
 class Case(Base):
     __tablename__ = "cases"
-    __table_args__ = (Index("ix_cases_unit_status", "unit_id", "status"),)
+    __table_args__ = (Index("ix_cases_unit_status", "unit_id", "status"),
+                      trigram_index("ix_cases_number_trgm", "number"))
 
     id: Mapped[int] = mapped_column(primary_key=True)
     # The registration number given when the case was opened; every later number
@@ -69,6 +81,7 @@ class CaseNumber(Base):
     """Every number a case carries: ours (registration, filing) and other bodies'."""
 
     __tablename__ = "case_numbers"
+    __table_args__ = (trigram_index("ix_case_numbers_number_trgm", "number"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     case_id: Mapped[int] = mapped_column(ForeignKey("cases.id"), index=True)
@@ -93,9 +106,11 @@ class NumberCounter(Base):
 
 class IPRight(Base):
     __tablename__ = "ip_rights"
+    # A case's rights, and the inbox's IP type filter answered from the index alone.
+    __table_args__ = (Index("ix_ip_rights_case_type", "case_id", "ip_type"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    case_id: Mapped[int] = mapped_column(ForeignKey("cases.id", ondelete="CASCADE"), index=True)
+    case_id: Mapped[int] = mapped_column(ForeignKey("cases.id", ondelete="CASCADE"))
     ip_type: Mapped[IPType] = mapped_column(_enum(IPType), index=True)
     number: Mapped[Optional[str]] = mapped_column(String(60))
     holder: Mapped[Optional[str]] = mapped_column(String(200))
@@ -106,6 +121,11 @@ class IPRight(Base):
 
 class Party(Base):
     __tablename__ = "parties"
+    __table_args__ = (
+        trigram_index("ix_parties_name_trgm", "name"),
+        # Two-character searches, which hold no trigram (migration 0007 defines the function).
+        postgresql_only(Index("ix_parties_name_bigrams", text("ipcase_bigrams(name)"), postgresql_using="gin")),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     case_id: Mapped[int] = mapped_column(ForeignKey("cases.id", ondelete="CASCADE"), index=True)

@@ -4,7 +4,8 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Optional
 
-from sqlalchemy import ForeignKey, Index, LargeBinary, String, Text, UniqueConstraint, literal_column, text
+from sqlalchemy import (ForeignKey, Index, LargeBinary, String, Text, UniqueConstraint, column, desc, literal_column,
+                        text)
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from engine.models.base import Base
@@ -57,7 +58,7 @@ UNCLAIMED_ROWS = "state = 'open' AND assignee_id IS NULL"
 OPEN = literal_column("'open'")
 
 
-def _partial(name: str, where: str, *columns: str) -> Index:
+def _partial(name: str, where: str, *columns) -> Index:
     return Index(name, *columns, postgresql_where=text(where), sqlite_where=text(where))
 
 
@@ -77,9 +78,13 @@ class HumanTask(Base):
         _partial("ix_human_tasks_group_due", UNCLAIMED_ROWS, "unit_id", "role", "due_at", "id"),
         _partial("ix_human_tasks_group_created", UNCLAIMED_ROWS, "unit_id", "role", "created_at", "id"),
         _partial("ix_human_tasks_group_step", UNCLAIMED_ROWS, "unit_id", "role", "bpmn_id", "due_at", "id"),
-        Index("ix_human_tasks_my_priority", "state", "assignee_id", "priority"),
-        Index("ix_human_tasks_group_priority", "state", "unit_id", "role", "priority"),
+        # Priority sort (migration 0007): priority DESC, then due date and id ascending.
+        _partial("ix_human_tasks_my_priority", OPEN_ROWS, "assignee_id", desc(column("priority")), "due_at", "id"),
+        _partial("ix_human_tasks_group_priority", UNCLAIMED_ROWS, "unit_id", "role", desc(column("priority")),
+                 "due_at", "id"),
         Index("ix_human_tasks_completed_by", "completed_by_id", "case_id"),
+        # Open tasks of the cases a search matched (migration 0007).
+        _partial("ix_human_tasks_open_case", OPEN_ROWS, "case_id"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

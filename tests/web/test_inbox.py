@@ -1,11 +1,12 @@
 """The inbox: tabs and counts, claim, filters, sorts, keyset pages, due marks, the indexes behind it."""
 import re
 from datetime import timedelta
+from functools import partial
 
 import pytest
 from sqlalchemy import select, text, update
 
-from engine.models import HumanTask, User
+from engine.models import HumanTask, Party, User
 from engine.services import inbox, tasks
 from engine.services.inbox import Filters
 from tests.engine.services.helpers import open_case, open_task
@@ -159,6 +160,37 @@ def test_filters(browser, case_at, ctx, clock):
     assert _count(page, "group") == 1  # counts follow the filters
 
 
+def _group_search(ctx, **search) -> list[int]:
+    page = inbox.list_inbox(ctx, username="daiyue.officer1", tab="group", filters=Filters(**search))
+    return sorted(row["id"] for row in page.rows)
+
+
+def _group_task_of_party(ctx, name: str) -> int:
+    from engine.services.demo import drive
+    number = open_case(ctx, respondent={"name": name, "kind": "enterprise"})["number"]
+    drive(ctx, number, {}, until="verify_lead")
+    return open_task(ctx, number, "verify_lead")["id"]
+
+
+def test_party_and_number_searches_take_percent_and_underscore_literally(ctx, case_at):
+    _group_tasks(ctx, case_at, 1)
+    task = _group_task_of_party(ctx, "泰安市100%_机械厂")
+    found = partial(_group_search, ctx)
+    assert found(party="100%_机") == found(party="%") == found(party="_") == found(party="%_") == [task]
+    assert found(party="0_机") == found(party="泰安%机械厂") == found(party="_%") == []
+    assert found(number="%") == found(number="_") == []
+
+
+def test_one_and_two_character_party_searches(ctx, case_at):
+    plain = _group_tasks(ctx, case_at, 1)[0]  # 泰安市某某商贸有限公司
+    task = _group_task_of_party(ctx, "泰安市华为机械厂")
+    found = partial(_group_search, ctx)
+    assert found(party="华为") == found(party="机") == [task]
+    assert found(party="商贸") == [plain]
+    assert found(party="泰安") == found(party="市") == sorted([plain, task])
+    assert found(party="为华") == found(party="华机") == []
+
+
 def test_bad_filter_values_are_reported(browser):
     response = browser("daiyue.officer1").get("/inbox?due_from=yesterday&ip_type=x")
     assert response.status_code == 422
@@ -191,6 +223,21 @@ def _plan(ctx, statement) -> str:
 ])
 def test_inbox_queries_use_their_index(ctx, case_at, clock, name, index):
     _group_tasks(ctx, case_at, 2)
+    assert index in _benchmark_plan(ctx, clock, name)
+
+
+def test_number_and_party_searches_can_use_their_indexes_on_postgresql(ctx, case_at, clock):
+    if ctx.db.dialect.name != "postgresql":
+        pytest.skip("pg_trgm indexes exist on PostgreSQL only")
+    _group_tasks(ctx, case_at, 2)
+    assert "ix_cases_number_trgm" in _benchmark_plan(ctx, clock, "group_number")
+    # The party filter's condition, with escaped wildcards too (LIKE … ESCAPE '/').
+    for text_, index in (("100%_商贸", "ix_parties_name_trgm"), ("华为", "ix_parties_name_bigrams")):
+        search = select(Party.case_id).where(inbox._party_matches(text_, "postgresql"))
+        assert index in _plan(ctx, search)
+
+
+def _benchmark_plan(ctx, clock, name) -> str:
     with ctx.uow() as uow:
         user_id = uow.session.scalar(select(User.id).where(User.username == "daiyue.officer1"))
     queries = inbox.benchmark_queries(user_id, clock.now())
@@ -198,7 +245,7 @@ def test_inbox_queries_use_their_index(ctx, case_at, clock, name, index):
         statement = queries[name](uow.session)
     plan = _plan(ctx, statement)
     print(plan)
-    assert index in plan
+    return plan
 
 
 def test_filters_parse_values_from_the_query_string():
