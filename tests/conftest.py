@@ -105,5 +105,15 @@ def ctx(bare_ctx, clock):
     return bare_ctx
 
 
+def pytest_collection_modifyitems(config, items):
+    """Tests of PostgreSQL-only features run in the PostgreSQL pass (both passes run in CI)."""
+    if _is_postgres(os.environ.get("DATABASE_URL") or ""):
+        return
+    elsewhere = [item for item in items if item.get_closest_marker("postgresql_only")]
+    if elsewhere:
+        config.hook.pytest_deselected(items=elsewhere)
+        items[:] = [item for item in items if item not in elsewhere]
+
+
 def pytest_report_header(config):
     return f"database: {os.environ.get('DATABASE_URL') or 'sqlite (per-test file)'}"

@@ -226,9 +226,8 @@ def test_inbox_queries_use_their_index(ctx, case_at, clock, name, index):
     assert index in _benchmark_plan(ctx, clock, name)
 
 
+@pytest.mark.postgresql_only
 def test_number_and_party_searches_can_use_their_indexes_on_postgresql(ctx, case_at, clock):
-    if ctx.db.dialect.name != "postgresql":
-        pytest.skip("pg_trgm indexes exist on PostgreSQL only")
     _group_tasks(ctx, case_at, 2)
     assert "ix_cases_number_trgm" in _benchmark_plan(ctx, clock, "group_number")
     # The party filter's condition, with escaped wildcards too (LIKE … ESCAPE '/').
