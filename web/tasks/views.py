@@ -5,7 +5,7 @@ from flask_babel import gettext
 from flask_login import current_user, login_required
 
 from engine.errors import Conflict, Forbidden, Invalid
-from engine.services import case_pages, inbox, tasks, uploads
+from engine.services import case_pages, inbox, submissions, tasks, uploads
 from web.i18n import field_errors, translate_error
 from web.tasks import bp
 from web.tasks.forms import display_values, parse
@@ -61,11 +61,11 @@ def show(task_id: int):
 def submit(task_id: int):
     """Save a draft or complete the task; errors come back beside the fields with the input kept."""
     ctx = _ctx()
-    view = tasks.show_task(ctx, task_id, current_user.username)
-    form = ctx.forms.get(view["form"])
+    target = submissions.task_target(ctx, username=current_user.username, task_id=task_id)
+    form = ctx.forms.get(target["form"])
     data = parse(form, request.form)
     try:
-        _attach_uploads(form, view["case"], data)
+        _attach_uploads(form, target["case"], data)
         if request.form.get("action") == "draft":
             tasks.save_draft(ctx, username=current_user.username, task_id=task_id, data=data)
             flash(gettext("Draft saved."), "success")
@@ -78,7 +78,7 @@ def submit(task_id: int):
         # Someone else completed or took the task meanwhile: say so, keep what was typed.
         status = 409 if isinstance(err, Conflict) else 403
         return _render(task_id, values=data, message=translate_error(err), status=status)
-    flash(gettext("Step completed: %(name)s.", name=view["name"]), "success")
+    flash(gettext("Step completed: %(name)s.", name=target["name"]), "success")
     return redirect(url_for("cases.show", number=result["case"]["number"]))
 
 
