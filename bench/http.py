@@ -38,6 +38,7 @@ from bench.common import print_table, save, scratch_context
 from engine.forms.samples import sample_submission
 from engine.models import HumanTask
 from engine.services import cases
+from web.server import THREADS, default_workers
 
 HERE = Path(__file__).resolve().parent
 USER, PASSWORD = "daiyue.officer1", "x" * 8  # seeded by scratch_context
@@ -182,7 +183,7 @@ def run(quick: bool = False) -> dict:
     if not shutil.which("wrk"):
         raise SystemExit("bench http needs wrk: apt-get install -y wrk (make bench does it)")
     n_tasks = 300 if quick else 2000
-    workers, threads, connections, warmup = 3, 2, 8, 8
+    workers, threads, connections, warmup = default_workers(), 2, 8, 8  # gunicorn workers as `ipcase serve`
     with tempfile.TemporaryDirectory() as tmp, scratch_context(Path(tmp)) as ctx:
         if not ctx.settings.database_schema:
             raise SystemExit("bench http needs PostgreSQL (DATABASE_URL=postgresql+psycopg://...)")
@@ -205,7 +206,8 @@ def run(quick: bool = False) -> dict:
         try:
             gunicorn = subprocess.Popen(
                 [str(Path(sys.executable).with_name("gunicorn")), "--workers", str(workers),
-                 "--bind", f"127.0.0.1:{port}", "--timeout", "60", "--log-level", "warning", "web:create_app()"],
+                 "--worker-class", "gthread", "--threads", str(THREADS), "--bind", f"127.0.0.1:{port}",
+                 "--timeout", "60", "--log-level", "warning", "web:create_app()"],
                 env=web_env, stdout=subprocess.DEVNULL, stderr=(tmpd / "gunicorn.log").open("w"))
             scheduler = subprocess.Popen([sys.executable, "-m", "engine.jobs.runner"], env=env,
                                          stdout=subprocess.DEVNULL, stderr=(tmpd / "scheduler.log").open("w"))
@@ -230,8 +232,7 @@ def run(quick: bool = False) -> dict:
             _wait_for_completions(ctx, ids, wrk, time_limit)
             cpu_after = _cpu_snapshot(ctx, gunicorn.pid)
             time.sleep(1)  # the last redirects reach wrk
-            # wrk would run out its -d; interrupted, it stops and reports (and closes the idle
-            # connections sync workers would otherwise wait on until their timeout)
+            # wrk would run out its -d; interrupted, it stops and reports
             wrk.send_signal(signal.SIGINT)
             out, err = wrk.communicate(timeout=60)
             if err.strip():
@@ -250,7 +251,8 @@ def run(quick: bool = False) -> dict:
               + wrk_result["write_errors"] + wrk_result["timeouts"])
     rate = (completed - 1) / seconds
     result = {
-        "quick": quick, "tasks": n_tasks, "gunicorn_workers": workers, "wrk_threads": threads,
+        "quick": quick, "tasks": n_tasks, "gunicorn_workers": workers, "gunicorn_threads": THREADS,
+        "wrk_threads": threads,
         "connections": connections, "prepare_seconds": round(prepare_s, 1), "busy_seconds": round(seconds, 2),
         "completions_per_s": round(rate, 1), "ok_302": wrk_result["ok"], "errors": errors,
         "healthz_requests": wrk_result["healthz"],
@@ -263,7 +265,7 @@ def run(quick: bool = False) -> dict:
                         "scheduler": scheduler_rss},
         "wrk": wrk_result,
     }
-    print_table(f"HTTP task completions ({workers} gunicorn workers, wrk {threads} threads × "
+    print_table(f"HTTP task completions ({workers} gunicorn workers × {THREADS} threads, wrk {threads} threads × "
                 f"{connections} connections, loopback)", ["figure", "value"], [
         ["completions/s", result["completions_per_s"]], ["ratio to target 300/s", result["ratio_to_target"]],
         ["p50 / p95 / p99 ms", f"{result['p50_ms']} / {result['p95_ms']} / {result['p99_ms']}"],
