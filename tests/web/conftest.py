@@ -3,11 +3,15 @@ from __future__ import annotations
 
 import dataclasses
 import re
+import sys
+from contextlib import contextmanager
+from functools import wraps
 from pathlib import Path
 
 import pytest
 from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
+from sqlalchemy import event
 
 from engine.services.demo import drive
 from tests.conftest import PASSWORD
@@ -104,19 +108,13 @@ class Statements:
 
 
 @pytest.fixture
-def statements(ctx, monkeypatch):
+def statements(ctx):
     """`with statements(tasks.complete, ...) as sent:` records what the block sends to the database.
 
     Statements are labelled with the named service function running at the time (the services are
     looked up through their module, as the views call them). SQLite's BEGIN is not counted as a
     statement (PostgreSQL's drivers begin implicitly); every transaction is counted apart.
     """
-    import sys
-    from contextlib import contextmanager
-    from functools import wraps
-
-    from sqlalchemy import event
-
     def labelled(recorder: Statements, fn):
         @wraps(fn)
         def call(*args, **kwargs):
@@ -130,8 +128,9 @@ def statements(ctx, monkeypatch):
     @contextmanager
     def record(*services):
         recorder = Statements()
+        patch = pytest.MonkeyPatch()
         for fn in services:
-            monkeypatch.setattr(sys.modules[fn.__module__], fn.__name__, labelled(recorder, fn))
+            patch.setattr(sys.modules[fn.__module__], fn.__name__, labelled(recorder, fn))
 
         def on_statement(conn, cursor, statement, *args):
             if not statement.startswith("BEGIN"):
@@ -147,5 +146,5 @@ def statements(ctx, monkeypatch):
         finally:
             event.remove(ctx.db, "before_cursor_execute", on_statement)
             event.remove(ctx.db, "begin", on_begin)
-            monkeypatch.undo()
+            patch.undo()
     return record
