@@ -206,6 +206,13 @@ def test_a_task_out_of_scope_does_not_exist(browser, case_at, ctx):
     assert browser("daiyue.officer1").get("/tasks/999999").status_code == 404
 
 
+def test_an_id_too_large_for_any_row_is_no_page_rather_than_an_error(browser):
+    b = browser("daiyue.officer1")
+    assert b.get("/tasks/99999999999").status_code == 404
+    assert b.post("/tasks/99999999999", {"action": "complete"}).status_code == 404
+    assert b.get("/files/99999999999").status_code == 404
+
+
 def test_a_post_to_a_task_out_of_scope_is_refused_audited_and_changes_nothing(browser, case_at, ctx):
     number, task_id = _claimed_verification(ctx, case_at)
     data = {**_verification(ctx), "action": "complete"}

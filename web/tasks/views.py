@@ -49,14 +49,14 @@ def _earlier(ctx, form, earlier: dict) -> list[dict]:
     return out
 
 
-@bp.get("/<int:task_id>")
+@bp.get("/<id:task_id>")
 @login_required
 def show(task_id: int):
     """The task's form (or its submitted data), with what the user may do."""
     return _render(task_id)
 
 
-@bp.post("/<int:task_id>")
+@bp.post("/<id:task_id>")
 @login_required
 def submit(task_id: int):
     """Save a draft or complete the task; errors come back beside the fields with the input kept."""
@@ -98,7 +98,7 @@ def _attach_uploads(form, number: str, data: dict) -> None:
         data[f.name] = [*data.get(f.name, []), *(a["id"] for a in added)]
 
 
-@bp.post("/<int:task_id>/claim")
+@bp.post("/<id:task_id>/claim")
 @login_required
 def claim(task_id: int):
     try:
@@ -109,7 +109,7 @@ def claim(task_id: int):
     return redirect(_back(task_id))
 
 
-@bp.post("/<int:task_id>/unclaim")
+@bp.post("/<id:task_id>/unclaim")
 @login_required
 def unclaim(task_id: int):
     tasks.unclaim(_ctx(), username=current_user.username, task_id=task_id)
@@ -117,7 +117,7 @@ def unclaim(task_id: int):
     return redirect(url_for("inbox.index"))
 
 
-@bp.post("/<int:task_id>/reassign")
+@bp.post("/<id:task_id>/reassign")
 @login_required
 def reassign(task_id: int):
     try:
