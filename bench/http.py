@@ -3,13 +3,16 @@
 N enforcement cases are opened through the engine services (their first step, `lead`, is
 assigned to the opener); the opener logs in once (login form + CSRF, as a browser does) and
 `wrk` posts each task's HTML form exactly once with that session cookie and CSRF token
-(bench/http_complete.lua), then stops by itself. Bounded: N requests (plus a few GET
-/healthz while the last POSTs finish), a time limit, 127.0.0.1 only.
+(bench/http_complete.lua); once the database holds all N completions (or at the time limit)
+wrk is interrupted and reports. Bounded: N requests (plus a few GET /healthz while the last
+POSTs finish), a time limit, 127.0.0.1 only.
 
 Reported: completions/s (from the completion timestamps in the database: the first to the
-last; wrk itself always runs its whole -d), p50/p95/p99 latency, errors (must be 0), the completions found in
-the database afterwards (must equal N), and the peak RSS (VmHWM) of every gunicorn worker and
-of the scheduler process that runs beside them, as `ipcase serve` does. Target ≥ 300 req/s.
+last), p50/p95/p99 latency, errors (must be 0), the completions found in
+the database afterwards (must equal N), the CPU time the gunicorn workers and their PostgreSQL
+backends spent per completion (less sensitive to a busy box than the rate), and the peak RSS
+(VmHWM) of every gunicorn worker and of the scheduler process that runs beside them, as
+`ipcase serve` does. Target ≥ 300 req/s.
 """
 from __future__ import annotations
 
@@ -17,6 +20,7 @@ import json
 import os
 import re
 import shutil
+import signal
 import socket
 import subprocess
 import sys
@@ -28,15 +32,17 @@ from concurrent.futures import ThreadPoolExecutor
 from http.cookiejar import CookieJar
 from pathlib import Path
 
-from sqlalchemy import func, select
+from sqlalchemy import func, select, text
 
 from bench.common import print_table, save, scratch_context
 from engine.forms.samples import sample_submission
 from engine.models import HumanTask
 from engine.services import cases
+from web.server import THREADS, default_workers
 
 HERE = Path(__file__).resolve().parent
 USER, PASSWORD = "daiyue.officer1", "x" * 8  # seeded by scratch_context
+APP_NAME = "ipcase-bench-web"  # the workers' PostgreSQL application_name (libpq's PGAPPNAME)
 COMPOSITE = {"party": ("name", "kind", "uscc"), "ip_right": ("ip_type", "number", "holder")}
 
 
@@ -62,6 +68,48 @@ def _children(pid: int) -> list[int]:
         return [int(p) for p in Path(f"/proc/{pid}/task/{pid}/children").read_text().split()]
     except OSError:
         return []
+
+
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU time a process has used so far (0 once it is gone)."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return 0.0
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def _backend_pids(ctx) -> list[int]:
+    """The PostgreSQL backends serving the gunicorn workers."""
+    with ctx.db.connect() as conn:
+        return list(conn.scalars(text("SELECT pid FROM pg_stat_activity WHERE application_name = :name"),
+                                 {"name": APP_NAME}))
+
+
+def _cpu_snapshot(ctx, gunicorn_pid: int) -> dict[str, dict[int, float]]:
+    return {"web_workers": {p: cpu_seconds(p) for p in _children(gunicorn_pid)},
+            "postgres": {p: cpu_seconds(p) for p in _backend_pids(ctx)}}
+
+
+def _cpu_ms_per(before: dict, after: dict, n: int) -> dict[str, float]:
+    """CPU milliseconds per completion between two snapshots (processes new since `before` start at 0)."""
+    return {kind: round(sum(t - before[kind].get(p, 0.0) for p, t in after[kind].items()) * 1000 / n, 2)
+            for kind in after}
+
+
+def _completed(ctx, ids: list[int]):
+    """How many of the tasks are completed, and the first and last completion time."""
+    with ctx.uow() as uow:
+        return uow.session.execute(
+            select(func.count(), func.min(HumanTask.completed_at), func.max(HumanTask.completed_at))
+            .where(HumanTask.id.in_(ids), HumanTask.state == "completed")).one()
+
+
+def _wait_for_completions(ctx, ids: list[int], wrk: subprocess.Popen, seconds: float) -> None:
+    """Until every task is completed, wrk has exited or the time is up."""
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline and wrk.poll() is None and _completed(ctx, ids)[0] < len(ids):
+        time.sleep(0.5)
 
 
 def _form_body(form, csrf: str) -> bytes:
@@ -135,7 +183,7 @@ def run(quick: bool = False) -> dict:
     if not shutil.which("wrk"):
         raise SystemExit("bench http needs wrk: apt-get install -y wrk (make bench does it)")
     n_tasks = 300 if quick else 2000
-    workers, threads, connections, warmup = 3, 2, 8, 8
+    workers, threads, connections, warmup = default_workers(), 2, 8, 8  # gunicorn workers as `ipcase serve`
     with tempfile.TemporaryDirectory() as tmp, scratch_context(Path(tmp)) as ctx:
         if not ctx.settings.database_schema:
             raise SystemExit("bench http needs PostgreSQL (DATABASE_URL=postgresql+psycopg://...)")
@@ -152,13 +200,15 @@ def run(quick: bool = False) -> dict:
         base = f"http://127.0.0.1:{port}"
         env = {**os.environ, "DATABASE_URL": ctx.settings.database_url,
                "IPCASE_DB_SCHEMA": ctx.settings.database_schema, "IPCASE_SECRET_KEY": os.urandom(16).hex()}
+        web_env = {**env, "PGAPPNAME": APP_NAME}
         tmpd = Path(tmp)
         gunicorn = scheduler = None
         try:
             gunicorn = subprocess.Popen(
                 [str(Path(sys.executable).with_name("gunicorn")), "--workers", str(workers),
-                 "--bind", f"127.0.0.1:{port}", "--timeout", "60", "--log-level", "warning", "web:create_app()"],
-                env=env, stdout=subprocess.DEVNULL, stderr=(tmpd / "gunicorn.log").open("w"))
+                 "--worker-class", "gthread", "--threads", str(THREADS), "--bind", f"127.0.0.1:{port}",
+                 "--timeout", "60", "--log-level", "warning", "web:create_app()"],
+                env=web_env, stdout=subprocess.DEVNULL, stderr=(tmpd / "gunicorn.log").open("w"))
             scheduler = subprocess.Popen([sys.executable, "-m", "engine.jobs.runner"], env=env,
                                          stdout=subprocess.DEVNULL, stderr=(tmpd / "scheduler.log").open("w"))
             _wait_up(base, gunicorn)
@@ -172,15 +222,21 @@ def run(quick: bool = False) -> dict:
             (tmpd / "tasks.txt").write_text("\n".join(map(str, ids)) + "\n")
             (tmpd / "body.txt").write_bytes(body)
             (tmpd / "cookie.txt").write_text(cookie)
-            time_limit = max(20, n_tasks // 15)  # wrk always runs this long; threads stop when done
-            proc = subprocess.run(
+            time_limit = max(60, n_tasks // 5)  # a cap: wrk is interrupted once the tasks are done
+            cpu_before = _cpu_snapshot(ctx, gunicorn.pid)
+            wrk = subprocess.Popen(
                 ["wrk", "-t", str(threads), "-c", str(connections), "-d", f"{time_limit}s", "--timeout", "10s",
                  "-s", str(HERE / "http_complete.lua"), base, "--",
                  str(tmpd / "tasks.txt"), str(tmpd / "body.txt"), str(tmpd / "cookie.txt"), str(threads)],
-                capture_output=True, text=True, timeout=time_limit + 60, check=True)
-            if proc.stderr.strip():
-                print(proc.stderr.strip()[:2000], file=sys.stderr)
-            out = proc.stdout
+                stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+            _wait_for_completions(ctx, ids, wrk, time_limit)
+            cpu_after = _cpu_snapshot(ctx, gunicorn.pid)
+            time.sleep(1)  # the last redirects reach wrk
+            # wrk would run out its -d; interrupted, it stops and reports
+            wrk.send_signal(signal.SIGINT)
+            out, err = wrk.communicate(timeout=60)
+            if err.strip():
+                print(err.strip()[:2000], file=sys.stderr)
             worker_pids = _children(gunicorn.pid)
             worker_rss = [vm_hwm_mb(p) for p in worker_pids]
             master_rss, scheduler_rss = vm_hwm_mb(gunicorn.pid), vm_hwm_mb(scheduler.pid)
@@ -188,32 +244,33 @@ def run(quick: bool = False) -> dict:
             _stop(gunicorn)
             _stop(scheduler)
         wrk_result = json.loads(out.split("RESULT ", 1)[1].splitlines()[0])
-        with ctx.uow() as uow:
-            completed, first, last = uow.session.execute(
-                select(func.count(), func.min(HumanTask.completed_at), func.max(HumanTask.completed_at))
-                .where(HumanTask.id.in_(ids), HumanTask.state == "completed")).one()
-    # wrk's own duration is always its -d; the completion timestamps give the busy span
+        completed, first, last = _completed(ctx, ids)
+    # the completion timestamps give the busy span (wrk's duration includes the warm-up of its threads)
     seconds = (last - first).total_seconds() if completed > 1 else float("nan")
     errors = (wrk_result["bad_status"] + wrk_result["connect_errors"] + wrk_result["read_errors"]
               + wrk_result["write_errors"] + wrk_result["timeouts"])
     rate = (completed - 1) / seconds
     result = {
-        "quick": quick, "tasks": n_tasks, "gunicorn_workers": workers, "wrk_threads": threads,
+        "quick": quick, "tasks": n_tasks, "gunicorn_workers": workers, "gunicorn_threads": THREADS,
+        "wrk_threads": threads,
         "connections": connections, "prepare_seconds": round(prepare_s, 1), "busy_seconds": round(seconds, 2),
         "completions_per_s": round(rate, 1), "ok_302": wrk_result["ok"], "errors": errors,
         "healthz_requests": wrk_result["healthz"],
         "p50_ms": round(wrk_result["p50_us"] / 1000, 1), "p95_ms": round(wrk_result["p95_us"] / 1000, 1),
         "p99_ms": round(wrk_result["p99_us"] / 1000, 1), "max_ms": round(wrk_result["max_us"] / 1000, 1),
+        "cpu_ms_per_completion": _cpu_ms_per(cpu_before, cpu_after, n_tasks),
         "completed_in_db": completed, "db_matches": completed == n_tasks == wrk_result["ok"],
         "target_per_s": 300, "ratio_to_target": round(rate / 300, 2),
         "server_peak_rss_mb": {"gunicorn_workers": worker_rss, "gunicorn_master": master_rss,
                         "scheduler": scheduler_rss},
         "wrk": wrk_result,
     }
-    print_table(f"HTTP task completions ({workers} gunicorn workers, wrk {threads} threads × "
+    print_table(f"HTTP task completions ({workers} gunicorn workers × {THREADS} threads, wrk {threads} threads × "
                 f"{connections} connections, loopback)", ["figure", "value"], [
         ["completions/s", result["completions_per_s"]], ["ratio to target 300/s", result["ratio_to_target"]],
         ["p50 / p95 / p99 ms", f"{result['p50_ms']} / {result['p95_ms']} / {result['p99_ms']}"],
+        ["CPU ms per completion: workers / PostgreSQL",
+         " / ".join(str(v) for v in result["cpu_ms_per_completion"].values())],
         ["errors", errors], ["completed in DB / posted", f"{completed} / {n_tasks}"],
         ["peak RSS workers MB", worker_rss], ["peak RSS scheduler MB", scheduler_rss],
     ])

@@ -23,7 +23,8 @@ def create_app(config: dict | None = None, context: Context | None = None) -> Fl
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=1, x_proto=1)
     app.extensions["ipcase"] = context or build_context()
 
-    from web import assets, errors, extensions, i18n
+    from web import assets, converters, errors, extensions, i18n
+    converters.init_app(app)
     extensions.init_app(app)
     i18n.init_app(app)
     errors.init_app(app)

@@ -1,7 +1,24 @@
 """Run the app under gunicorn from Python (no separate config file)."""
 from __future__ import annotations
 
+import os
+
 from gunicorn.app.base import BaseApplication
+
+# Threads per worker: while one request waits on PostgreSQL another runs. Processes give the
+# parallelism (one per core); the threads cover the waits.
+THREADS = 4
+
+
+def default_workers() -> int:
+    """One worker process per CPU, at least two (a restarting worker never leaves none)."""
+    return max(2, os.cpu_count() or 1)
+
+
+def gunicorn_options(host: str, port: int, workers: int, threads: int = THREADS) -> dict:
+    """Threaded workers: idle keep-alive connections and slow clients do not hold a whole process."""
+    return {"bind": f"{host}:{port}", "workers": workers, "worker_class": "gthread", "threads": threads,
+            "accesslog": "-", "timeout": 60}
 
 
 class _Gunicorn(BaseApplication):
@@ -18,5 +35,5 @@ class _Gunicorn(BaseApplication):
         return create_app()
 
 
-def run_gunicorn(host: str, port: int, workers: int) -> None:
-    _Gunicorn({"bind": f"{host}:{port}", "workers": workers, "accesslog": "-", "timeout": 60}).run()
+def run_gunicorn(host: str, port: int, workers: int, threads: int = THREADS) -> None:
+    _Gunicorn(gunicorn_options(host, port, workers, threads)).run()

@@ -63,7 +63,10 @@ def session_user(ctx: Context, session_id: str) -> dict | None:
     if not user_id.isdigit():
         return None
     with ctx.uow() as uow:
-        user = uow.session.get(User, int(user_id))
+        # One statement per request: the user with their unit and roles.
+        user = uow.session.execute(
+            select(User).options(joinedload(User.unit, innerjoin=True), joinedload(User.role_rows))
+            .where(User.id == int(user_id))).unique().scalar_one_or_none()
         if user is None or not user.active:
             return None
         view = session_view(user)

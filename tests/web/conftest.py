@@ -3,11 +3,15 @@ from __future__ import annotations
 
 import dataclasses
 import re
+import sys
+from contextlib import contextmanager
+from functools import wraps
 from pathlib import Path
 
 import pytest
 from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
+from sqlalchemy import event
 
 from engine.services.demo import drive
 from tests.conftest import PASSWORD
@@ -84,3 +88,63 @@ def case_at(ctx):
             drive(ctx, number, answers, until=step)
         return number
     return make
+
+
+
+class Statements:
+    """SQL statements and transactions sent while recording, each labelled with the service that sent it."""
+
+    def __init__(self):
+        self.sent: list[tuple[str | None, str]] = []
+        self.transactions: list[str | None] = []
+        self.inside: str | None = None
+
+    def count(self, inside: str | None = "*") -> int:
+        """All statements, or those sent inside one recorded service (None: outside all of them)."""
+        return sum(1 for label, _ in self.sent if inside == "*" or label == inside)
+
+    def __repr__(self):
+        return "\n".join(f"[{label}] {sql.split(chr(10))[0][:120]}" for label, sql in self.sent)
+
+
+@pytest.fixture
+def statements(ctx):
+    """`with statements(tasks.complete, ...) as sent:` records what the block sends to the database.
+
+    Statements are labelled with the named service function running at the time (the services are
+    looked up through their module, as the views call them). SQLite's BEGIN is not counted as a
+    statement (PostgreSQL's drivers begin implicitly); every transaction is counted apart.
+    """
+    def labelled(recorder: Statements, fn):
+        @wraps(fn)
+        def call(*args, **kwargs):
+            outer, recorder.inside = recorder.inside, fn.__name__
+            try:
+                return fn(*args, **kwargs)
+            finally:
+                recorder.inside = outer
+        return call
+
+    @contextmanager
+    def record(*services):
+        recorder = Statements()
+        patch = pytest.MonkeyPatch()
+        for fn in services:
+            patch.setattr(sys.modules[fn.__module__], fn.__name__, labelled(recorder, fn))
+
+        def on_statement(conn, cursor, statement, *args):
+            if not statement.startswith("BEGIN"):
+                recorder.sent.append((recorder.inside, statement))
+
+        def on_begin(conn):
+            recorder.transactions.append(recorder.inside)
+
+        event.listen(ctx.db, "before_cursor_execute", on_statement)
+        event.listen(ctx.db, "begin", on_begin)
+        try:
+            yield recorder
+        finally:
+            event.remove(ctx.db, "before_cursor_execute", on_statement)
+            event.remove(ctx.db, "begin", on_begin)
+            patch.undo()
+    return record

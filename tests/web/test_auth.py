@@ -156,6 +156,14 @@ def test_a_deactivated_user_is_logged_out(browser, web_ctx):
     assert b.post("/login", {"username": "daiyue.officer1", "password": PASSWORD}).status_code == 401
 
 
+def test_a_revoked_role_takes_effect_on_the_next_request(browser, web_ctx):
+    b = browser("daiyue.head")
+    assert 'href="/supervision/"' in b.get("/inbox").get_data(as_text=True)
+    users.update_user(web_ctx, actor="admin", username="daiyue.head", full_name="岱岳区局长", unit_code="daiyue",
+                      roles=["officer"], active=True)
+    assert 'href="/supervision/"' not in b.get("/inbox").get_data(as_text=True)
+
+
 def test_english_can_be_chosen(browser):
     b = browser("daiyue.officer1")
     response = b.post("/lang", {"lang": "en", "next": "/inbox"})

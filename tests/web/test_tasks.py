@@ -5,11 +5,13 @@ import re
 
 import pytest
 from flask import render_template_string
+from sqlalchemy import select
 from werkzeug.datastructures import MultiDict
 
 from engine.forms.definitions import parse_form
 from engine.forms.samples import sample_submission
 from engine.forms.validation import validate_submission
+from engine.models import AuditEvent
 from engine.services import cases, tasks
 from engine.services.demo import drive
 from tests.engine.services.helpers import open_task
@@ -202,3 +204,22 @@ def test_a_task_out_of_scope_does_not_exist(browser, case_at, ctx):
     assert other.post(f"/tasks/{task_id}/claim").status_code == 404
     assert other.post(f"/tasks/{task_id}", {**_verification(ctx), "action": "complete"}).status_code == 404
     assert browser("daiyue.officer1").get("/tasks/999999").status_code == 404
+
+
+def test_an_id_too_large_for_any_row_is_no_page_rather_than_an_error(browser):
+    b = browser("daiyue.officer1")
+    assert b.get("/tasks/99999999999").status_code == 404
+    assert b.post("/tasks/99999999999", {"action": "complete"}).status_code == 404
+    assert b.get("/files/99999999999").status_code == 404
+
+
+def test_a_post_to_a_task_out_of_scope_is_refused_audited_and_changes_nothing(browser, case_at, ctx):
+    number, task_id = _claimed_verification(ctx, case_at)
+    data = {**_verification(ctx), "action": "complete"}
+    response = browser("taishan.officer1").post(f"/tasks/{task_id}", data)
+    assert response.status_code == 404 and number not in response.get_data(as_text=True)
+    assert browser("daiyue.officer1").post("/tasks/999999", data).status_code == 404
+    with ctx.uow() as uow:
+        denied = uow.session.scalars(select(AuditEvent.details).where(AuditEvent.action == "access.denied")).all()
+    assert denied == [{"task_id": task_id}]
+    assert open_task(ctx, number, "verify_lead")["id"] == task_id

@@ -125,13 +125,13 @@ def workflow_list():
                            message=message), 422 if message else 200
 
 
-@bp.get("/workflows/<process_id>/<int:version>")
+@bp.get("/workflows/<process_id>/<id:version>")
 def workflow_show(process_id: str, version: int):
     definitions.version_xml(_ctx(), actor=current_user.username, process_id=process_id, version=version)
     return render_template("admin/workflow.html", process_id=process_id, version=version)
 
 
-@bp.get("/workflows/<process_id>/<int:version>.bpmn")
+@bp.get("/workflows/<process_id>/<id:version>.bpmn")
 def workflow_xml(process_id: str, version: int):
     xml = definitions.version_xml(_ctx(), actor=current_user.username, process_id=process_id, version=version)
     return Response(xml, mimetype="application/xml")

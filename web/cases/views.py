@@ -24,7 +24,7 @@ def show(number: str):
     return render_template("cases/show.html", case=view, timeline=timeline)
 
 
-@bp.get("/cases/<number>/diagram/<int:instance_id>.bpmn")
+@bp.get("/cases/<number>/diagram/<id:instance_id>.bpmn")
 @login_required
 def diagram(number: str, instance_id: int):
     """The BPMN XML the case's workflow instance runs on (drawn by bpmn-js on the case page)."""
@@ -48,7 +48,7 @@ def upload(number: str):
     return redirect(url_for("cases.show", number=number, _anchor="files"), 303)
 
 
-@bp.get("/files/<int:file_id>")
+@bp.get("/files/<id:file_id>")
 @login_required
 def download(file_id: int):
     """A case file, for users who may see its case."""

@@ -53,7 +53,7 @@ def request_recusal(number: str):
     return redirect(url_for("mediation.dispute", number=number))
 
 
-@bp.post("/recusals/<int:request_id>")
+@bp.post("/recusals/<id:request_id>")
 @login_required
 def decide_recusal(request_id: int):
     """The centre head grants or refuses a recusal request."""

@@ -98,7 +98,7 @@ def issue_order():
                 "order_issued", request.form.get("next") or url_for("supervision.orders"))
 
 
-@bp.post("/orders/<int:order_id>/reply")
+@bp.post("/orders/<id:order_id>/reply")
 @login_required
 def reply_order(order_id: int):
     return _act(lambda: supervision.reply_order(_ctx(), username=current_user.username, order_id=order_id,
@@ -107,7 +107,7 @@ def reply_order(order_id: int):
                 "replied", url_for("supervision.orders"))
 
 
-@bp.post("/orders/<int:order_id>/close")
+@bp.post("/orders/<id:order_id>/close")
 @login_required
 def close_order(order_id: int):
     return _act(lambda: supervision.close_order(_ctx(), username=current_user.username, order_id=order_id,
@@ -181,7 +181,7 @@ def extend(number: str, rule: str):
     return _act(request_it, "requested", _back(number))
 
 
-@bp.post("/extensions/<int:extension_id>")
+@bp.post("/extensions/<id:extension_id>")
 @login_required
 def decide(extension_id: int):
     return _act(lambda: clocks.decide_extension(_ctx(), username=current_user.username, extension_id=extension_id,

@@ -5,7 +5,7 @@ from flask_babel import gettext
 from flask_login import current_user, login_required
 
 from engine.errors import Conflict, Forbidden, Invalid
-from engine.services import case_pages, inbox, tasks, uploads
+from engine.services import case_pages, inbox, submissions, tasks, uploads
 from web.i18n import field_errors, translate_error
 from web.tasks import bp
 from web.tasks.forms import display_values, parse
@@ -49,23 +49,23 @@ def _earlier(ctx, form, earlier: dict) -> list[dict]:
     return out
 
 
-@bp.get("/<int:task_id>")
+@bp.get("/<id:task_id>")
 @login_required
 def show(task_id: int):
     """The task's form (or its submitted data), with what the user may do."""
     return _render(task_id)
 
 
-@bp.post("/<int:task_id>")
+@bp.post("/<id:task_id>")
 @login_required
 def submit(task_id: int):
     """Save a draft or complete the task; errors come back beside the fields with the input kept."""
     ctx = _ctx()
-    view = tasks.show_task(ctx, task_id, current_user.username)
-    form = ctx.forms.get(view["form"])
+    target = submissions.task_target(ctx, username=current_user.username, task_id=task_id)
+    form = ctx.forms.get(target["form"])
     data = parse(form, request.form)
     try:
-        _attach_uploads(form, view["case"], data)
+        _attach_uploads(form, target["case"], data)
         if request.form.get("action") == "draft":
             tasks.save_draft(ctx, username=current_user.username, task_id=task_id, data=data)
             flash(gettext("Draft saved."), "success")
@@ -78,7 +78,7 @@ def submit(task_id: int):
         # Someone else completed or took the task meanwhile: say so, keep what was typed.
         status = 409 if isinstance(err, Conflict) else 403
         return _render(task_id, values=data, message=translate_error(err), status=status)
-    flash(gettext("Step completed: %(name)s.", name=view["name"]), "success")
+    flash(gettext("Step completed: %(name)s.", name=target["name"]), "success")
     return redirect(url_for("cases.show", number=result["case"]["number"]))
 
 
@@ -98,7 +98,7 @@ def _attach_uploads(form, number: str, data: dict) -> None:
         data[f.name] = [*data.get(f.name, []), *(a["id"] for a in added)]
 
 
-@bp.post("/<int:task_id>/claim")
+@bp.post("/<id:task_id>/claim")
 @login_required
 def claim(task_id: int):
     try:
@@ -109,7 +109,7 @@ def claim(task_id: int):
     return redirect(_back(task_id))
 
 
-@bp.post("/<int:task_id>/unclaim")
+@bp.post("/<id:task_id>/unclaim")
 @login_required
 def unclaim(task_id: int):
     tasks.unclaim(_ctx(), username=current_user.username, task_id=task_id)
@@ -117,7 +117,7 @@ def unclaim(task_id: int):
     return redirect(url_for("inbox.index"))
 
 
-@bp.post("/<int:task_id>/reassign")
+@bp.post("/<id:task_id>/reassign")
 @login_required
 def reassign(task_id: int):
     try:
