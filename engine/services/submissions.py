@@ -7,7 +7,7 @@ from sqlalchemy.orm import joinedload
 from engine.context import Context
 from engine.errors import NotFound
 from engine.models import Case, HumanTask, User
-from engine.services.tasks import _check_visible
+from engine.services.tasks import check_visible
 
 
 def task_target(ctx: Context, *, username: str, task_id: int) -> dict:
@@ -28,5 +28,5 @@ def task_target(ctx: Context, *, username: str, task_id: int) -> dict:
         user, task, case = row
         if task is None:
             raise NotFound("No task {task_id}.", task_id=task_id)
-        _check_visible(ctx, s, user, task, case)
+        check_visible(ctx, s, user, task, case)
         return {"form": task.form_id, "name": task.name, "case": case.number}

@@ -39,11 +39,11 @@ def list_tasks(ctx: Context, *, username: str, tab: str = "all", limit: int = 10
 
 def _visible_task(ctx: Context, session: Session, user: User | None, task_id: int) -> HumanTask:
     task = lookups.task(session, task_id)
-    _check_visible(ctx, session, user, task)
+    check_visible(ctx, session, user, task)
     return task
 
 
-def _check_visible(ctx: Context, session: Session, user: User | None, task: HumanTask,
+def check_visible(ctx: Context, session: Session, user: User | None, task: HumanTask,
                    case: Case | None = None) -> None:
     """Out-of-scope tasks do not exist for the user; the attempt is audited."""
     hidden = user is not None and (task.unit_id not in access.visible_unit_ids(session, user)
@@ -210,7 +210,7 @@ def complete(ctx: Context, *, username: str, task_id: int, data: dict) -> dict:
         now = ctx.clock.now()
         user = lookups.user(s, username)
         task, instance, case, previous = _lock_step(s, task_id)
-        _check_visible(ctx, s, user, task, case)
+        check_visible(ctx, s, user, task, case)
         _ensure_open(task)
         access.ensure_can_complete(user, task)
         submission = validate_submission(ctx.forms.get(task.form_id), data)
