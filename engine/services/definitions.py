@@ -65,6 +65,16 @@ def latest(session: Session, process_id: str) -> WorkflowDefinition:
     return found
 
 
+def latest_ids(session: Session) -> dict[str, int]:
+    """The latest version's definition id of every deployed process, in one query (no XML read)."""
+    newest: dict[str, tuple[int, int]] = {}
+    for id_, process_id, version in session.execute(
+            select(WorkflowDefinition.id, WorkflowDefinition.process_id, WorkflowDefinition.version)):
+        if process_id not in newest or version > newest[process_id][0]:
+            newest[process_id] = (version, id_)
+    return {process_id: id_ for process_id, (_, id_) in newest.items()}
+
+
 # Definition rows never change once deployed: id -> (process id, content hash), per process.
 _IDENTITY: dict[int, tuple[str, str]] = {}
 

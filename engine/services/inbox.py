@@ -282,16 +282,14 @@ def benchmark_queries(user_id: int, now: datetime) -> dict:
 
 def step_choices(ctx: Context) -> list[dict]:
     """The human steps of every deployed process's latest version, for the step filter."""
-    from engine.models import WorkflowDefinition
     from engine.runtime.specs import human_steps
     from engine.services import definitions
 
     with ctx.uow() as uow:
         s = uow.session
-        process_ids = s.scalars(select(WorkflowDefinition.process_id).distinct()).all()
         out, seen = [], set()
-        for process_id in sorted(process_ids):
-            for step in human_steps(definitions.specs_of(definitions.latest(s, process_id))):
+        for process_id, definition_id in sorted(definitions.latest_ids(s).items()):
+            for step in human_steps(definitions.specs_by_id(s, definition_id)):
                 if step.bpmn_id not in seen:
                     seen.add(step.bpmn_id)
                     out.append({"step": step.bpmn_id, "name": step.name, "pipeline": process_id})
