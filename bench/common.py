@@ -118,6 +118,17 @@ class CpuMeter:
         event.remove(self.engine, "connect", self._connected)
 
 
+def vm_hwm_mb(pid: int) -> float | None:
+    """Peak resident set size of a process (VmHWM), in MB."""
+    try:
+        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+            if line.startswith("VmHWM:"):
+                return round(int(line.split()[1]) / 1024, 1)
+    except OSError:
+        return None
+    return None
+
+
 def percentile(values: list[float], pct: float) -> float:
     ordered = sorted(values)
     return ordered[min(len(ordered) - 1, int(round(pct / 100 * (len(ordered) - 1))))]

@@ -29,7 +29,7 @@ from pathlib import Path
 
 from sqlalchemy import event, func, select, text
 
-from bench.common import percentile, print_table, save, scratch_context
+from bench.common import percentile, print_table, save, scratch_context, vm_hwm_mb
 from bench.throughput import complete_cases
 from engine.clocks.clock import SystemClock
 from engine.context import build_context
@@ -242,6 +242,7 @@ def _scheduler_process(ctx):
             _scheduler_ready(ctx)
             yield report
         finally:
+            report["peak_rss_mb"] = vm_hwm_mb(proc.pid)
             proc.terminate()
             proc.wait(timeout=60)
             log.seek(0)
@@ -310,6 +311,7 @@ def lateness(ctx, case_id: int, unit_id: int, window: float, timers: int, clocks
         "timers": {**_spread(timer_late), "started": len(due), "unseen": len(due) - len(timer_late)},
         "clocks": {**_spread(clock_late), "due": len(clock_ids), "unseen": len(clock_ids) - len(clock_late)},
         "scheduler_errors": scheduler["errors"],
+        "scheduler_peak_rss_mb": scheduler["peak_rss_mb"],
     }
 
 
@@ -363,5 +365,6 @@ def run(quick: bool = False) -> dict:
                 [[label, late[key].get("n"), late[key].get("p50_ms"), late[key].get("p95_ms"), late[key].get("max_ms"),
                   late[key]["unseen"]]
                  for key, label in (("timers", "BPMN timers"), ("clocks", f"clock breaches, {DUE} due at once"))])
+    print(f"scheduler process peak RSS: {late['scheduler_peak_rss_mb']} MB")
     save("deadline_sweep", result)
     return result

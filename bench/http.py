@@ -34,7 +34,7 @@ from pathlib import Path
 
 from sqlalchemy import func, select, text
 
-from bench.common import print_table, save, scratch_context
+from bench.common import print_table, save, scratch_context, vm_hwm_mb
 from engine.forms.samples import sample_submission
 from engine.models import HumanTask
 from engine.services import cases
@@ -50,17 +50,6 @@ def _free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return s.getsockname()[1]
-
-
-def vm_hwm_mb(pid: int) -> float | None:
-    """Peak resident set size of a process (VmHWM), in MB."""
-    try:
-        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-            if line.startswith("VmHWM:"):
-                return round(int(line.split()[1]) / 1024, 1)
-    except OSError:
-        return None
-    return None
 
 
 def _children(pid: int) -> list[int]:
