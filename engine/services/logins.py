@@ -4,7 +4,7 @@ from __future__ import annotations
 from datetime import timedelta
 from math import ceil
 
-from sqlalchemy import delete, func, select
+from sqlalchemy import bindparam, delete, func, select
 from sqlalchemy.orm import joinedload
 
 from engine.context import Context
@@ -57,16 +57,18 @@ def session_view(user: User) -> dict:
             "session_id": f"{user.id}:{user.password_hash[-12:]}"}
 
 
+# One statement per request: the user with their unit and roles (built once, like lookups.user's).
+_SESSION_USER = (select(User).options(joinedload(User.unit, innerjoin=True), joinedload(User.role_rows))
+                 .where(User.id == bindparam("user_id")))
+
+
 def session_user(ctx: Context, session_id: str) -> dict | None:
     """The user behind a session id, or None once the user is inactive or changed their password."""
     user_id, _, _ = (session_id or "").partition(":")
     if not user_id.isdigit():
         return None
     with ctx.uow() as uow:
-        # One statement per request: the user with their unit and roles.
-        user = uow.session.execute(
-            select(User).options(joinedload(User.unit, innerjoin=True), joinedload(User.role_rows))
-            .where(User.id == int(user_id))).unique().scalar_one_or_none()
+        user = uow.session.execute(_SESSION_USER, {"user_id": int(user_id)}).unique().scalar_one_or_none()
         if user is None or not user.active:
             return None
         view = session_view(user)
