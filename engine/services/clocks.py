@@ -127,8 +127,9 @@ def on_step(session: Session, case: Case, instance: WorkflowInstance, process_id
                 cal = load_calendar(session)
             running.append(start(session, cal, case, rule, now))
         if ending:
+            pipeline_rules = {rule.id for rule in rules}
             for clock in running:
-                if clock.rule in {rule.id for rule in rules}:
+                if clock.rule in pipeline_rules:
                     stop(session, clock, now, "cancelled")
             running = [c for c in running if c.stopped_at is None]
         set_task_due(session, case.id, cat, opened, running)

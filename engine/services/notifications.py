@@ -35,7 +35,7 @@ def users_with_role_by_unit(session: Session, unit_ids: Iterable[int], role: str
     if role is None or not unit_ids:
         return {unit_id: [] for unit_id in unit_ids}
     chains = _chains_upwards(session, unit_ids) if upwards else {unit_id: {unit_id} for unit_id in unit_ids}
-    wanted = set().union(*chains.values()) if chains else set()
+    wanted = set().union(*chains.values())
     rows = session.execute(select(User.unit_id, User.id).join(UserRole, UserRole.user_id == User.id).where(
         User.unit_id.in_(wanted), User.active.is_(True), UserRole.role == Role(role)).order_by(User.id)).all()
     return {unit_id: [uid for unit, uid in rows if unit in chain] for unit_id, chain in chains.items()}

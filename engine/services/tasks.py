@@ -44,7 +44,7 @@ def _visible_task(ctx: Context, session: Session, user: User | None, task_id: in
 
 
 def check_visible(ctx: Context, session: Session, user: User | None, task: HumanTask,
-                   case: Case | None = None) -> None:
+                  case: Case | None = None) -> None:
     """Out-of-scope tasks do not exist for the user; the attempt is audited."""
     hidden = user is not None and (task.unit_id not in access.visible_unit_ids(session, user)
                                    or not assignment.may_see(session, user, case or _case(session, task)))
