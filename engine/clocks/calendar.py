@@ -106,6 +106,16 @@ def package_years() -> frozenset[int]:
     return frozenset(years)
 
 
+@lru_cache(maxsize=4096)
+def _package_day(day: date) -> DayInfo:
+    """chinese_calendar's verdict on a day; its data never changes in a process, and each of its
+    lookups scans all its dates first (to check the year), so every calendar shares these."""
+    working = chinese_calendar.is_workday(day)
+    is_holiday, name = chinese_calendar.get_holiday_detail(day)
+    named = name_zh(name) if name else None
+    return DayInfo(day, working, bool(is_holiday and named), named)
+
+
 class HolidayCalendar:
     """Working days: chinese_calendar for its years, overrides on top (they win), nothing guessed.
 
@@ -156,10 +166,7 @@ class HolidayCalendar:
             return DayInfo(day, working, not working, name_zh(override.name) if override.name else None)
         weekday = day.weekday() < 5
         if day.year in self._package_years:
-            working = chinese_calendar.is_workday(day)
-            is_holiday, name = chinese_calendar.get_holiday_detail(day)
-            named = name_zh(name) if name else None
-            return DayInfo(day, working, bool(is_holiday and named), named)
+            return _package_day(day)
         if day.year in self._override_years:
             return DayInfo(day, weekday, False, None)
         if self.on_gap == "raise":

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 import re
+import time
 from dataclasses import dataclass, field
 from functools import cached_property, lru_cache
 from pathlib import Path
@@ -99,12 +100,25 @@ def default_dir() -> Path:
     return Path(os.environ.get("IPCASE_WORKFLOWS_DIR") or PROJECT_ROOT / "workflows")
 
 
+# Every step asks for the catalogue; its files are looked at again at most this often.
+RECHECK_FILES_S = 1.0
+_versions_seen: dict[Path, tuple[float, tuple[tuple[str, int], ...]]] = {}
+
+
 def catalogue(workflows_dir: Path | None = None) -> Catalogue:
-    """The catalogue of `workflows_dir` (default: the deployed workflows), cached per file version."""
+    """The catalogue of `workflows_dir` (default: the deployed workflows), cached per file
+    version: an edited file applies within `RECHECK_FILES_S`."""
     root = workflows_dir or default_dir()
+    now = time.monotonic()
+    seen = _versions_seen.get(root)
+    if seen is None or now - seen[0] >= RECHECK_FILES_S:
+        seen = _versions_seen[root] = (now, _file_versions(root))
+    return _load(seen[1])
+
+
+def _file_versions(root: Path) -> tuple[tuple[str, int], ...]:
     files = [root / "clocks.yaml", *sorted((root / "clocks").glob("*.yaml"))]
-    files = [f for f in files if f.exists()]
-    return _load(tuple((str(f), f.stat().st_mtime_ns) for f in files))
+    return tuple((str(f), f.stat().st_mtime_ns) for f in files if f.exists())
 
 
 @lru_cache(maxsize=8)

@@ -1,7 +1,9 @@
 """The clock catalogue (workflows/clocks.yaml, workflows/clocks/*.yaml) fits the diagrams."""
+import os
 from pathlib import Path
 
 import pytest
+import yaml
 
 from engine.clocks.catalogue import Span, catalogue, parse
 from engine.errors import Invalid
@@ -55,3 +57,19 @@ def test_a_malformed_entry_is_refused_with_its_name(raw, message):
 def test_spans():
     assert Span.parse("3 WD", "x") == Span(3, "working_days")
     assert Span.parse("1 month", "x") == Span(1, "months")
+
+
+def test_an_edited_catalogue_applies_once_the_recheck_interval_has_passed(tmp_path, monkeypatch):
+    from engine.clocks import catalogue as module
+    rule = {"pipeline": "p", "unit": "WD", "starts": {"opened": "a"}, "stops": ["a"]}
+    path = tmp_path / "clocks.yaml"
+    path.write_text(yaml.safe_dump({"clocks": {"r": {**rule, "length": 5}}}), encoding="utf-8")
+    now = [1000.0]
+    monkeypatch.setattr(module.time, "monotonic", lambda: now[0])
+    assert catalogue(tmp_path).get("r").length == 5
+    path.write_text(yaml.safe_dump({"clocks": {"r": {**rule, "length": 7}}}), encoding="utf-8")
+    os.utime(path, ns=(path.stat().st_atime_ns, path.stat().st_mtime_ns + 10**9))
+    now[0] += module.RECHECK_FILES_S / 2
+    assert catalogue(tmp_path).get("r").length == 5  # files not looked at again yet
+    now[0] += module.RECHECK_FILES_S
+    assert catalogue(tmp_path).get("r").length == 7
