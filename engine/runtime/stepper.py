@@ -58,6 +58,11 @@ class WorkflowRun:
         self.rewind_depth = rewind_depth
         self.rewinds = 0
         self.completed_steps: list[str] = []  # bpmn ids of the human tasks completed in this run
+        # Spiff ids of the human tasks this run completed, and of those READY when it was loaded:
+        # the engine keeps one open row per READY human task, so these say which rows are open
+        # without asking the database.
+        self.completed_ids: set[str] = set()
+        self.ready_at_load: set[str] = set()
 
     @classmethod
     def start(cls, specs: ProcessSpecs, data: dict, script_engine, rewind_depth: int = 40) -> "WorkflowRun":
@@ -70,10 +75,16 @@ class WorkflowRun:
 
     @classmethod
     def load(cls, state: str, specs: ProcessSpecs, script_engine, rewind_depth: int = 40) -> "WorkflowRun":
-        return cls(serializer.load(state, specs, script_engine), rewind_depth)
+        run = cls(serializer.load(state, specs, script_engine), rewind_depth)
+        run.ready_at_load = {str(t.id) for t in run.workflow.get_tasks(state=TaskState.READY, manual=True)}
+        return run
 
     def dump(self) -> str:
         return serializer.dump(self.workflow)
+
+    def open_at_load(self) -> set[str]:
+        """Spiff ids of the human tasks that were open when loaded and not completed by this run."""
+        return self.ready_at_load - self.completed_ids
 
     def ready_human_tasks(self) -> list[ReadyTask]:
         tasks = self.workflow.get_tasks(state=TaskState.READY, manual=True)
@@ -93,6 +104,7 @@ class WorkflowRun:
         except WorkflowException as err:
             raise WorkflowFailed("The workflow could not continue: {detail}", detail=str(err)) from err
         self.completed_steps.append(task.task_spec.name)
+        self.completed_ids.add(str(task.id))
         self.advance()
 
     def advance(self) -> None:

@@ -20,6 +20,15 @@ def record(session: Session, *, at: datetime, action: str, actor: User | None = 
     return event
 
 
+_INSERT = insert(AuditEvent.__table__)
+
+
+def append(session: Session, **values) -> None:
+    """Insert one event (columns as for `row`) at once, outside the unit of work: for the step
+    path, where the ids it names are already in the database."""
+    session.execute(_INSERT, row(**values))
+
+
 def row(*, at: datetime, action: str, actor_id: int | None = None, case_id: int | None = None,
         task_id: int | None = None, before: dict | None = None, after: dict | None = None,
         details: dict | None = None) -> dict:

@@ -4,8 +4,9 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Callable
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.orm import Session
+from sqlalchemy.orm.exc import StaleDataError
 
 from engine import assignment
 from engine.context import Context
@@ -14,6 +15,7 @@ from engine.runtime import timers as step_timers
 from engine.runtime.script_engine import OperatorScriptEngine
 from engine.runtime.specs import HumanStep
 from engine.runtime.stepper import Message, WorkflowFailed, WorkflowRun
+from engine.store.write_through import RowUpdate
 from engine.services import clocks, definitions, messages
 from engine.services.operators import operators_for
 
@@ -70,13 +72,7 @@ def save(session: Session, instance: WorkflowInstance, case: Case, run: Workflow
     """
     outbox = run.drain_messages()
     started = not instance.state
-    instance.state = run.dump()
-    instance.updated_at = now
-    instance.next_timer_at = run.next_timer_due()
-    if run.is_completed():
-        instance.status = "completed"
-        instance.outcome = run.outcome()
-        instance.completed_at = now
+    _write_instance(session, instance, run, now)
     process_id = definitions.process_id_of(session, instance.definition_id)
     opened = _sync_tasks(session, instance, process_id, case, run, now)
     _update_case(session, case, instance, opened, now)
@@ -87,20 +83,35 @@ def save(session: Session, instance: WorkflowInstance, case: Case, run: Workflow
     return opened
 
 
+_INSTANCE_STATE = RowUpdate(WorkflowInstance.__table__, (
+    "state", "version", "updated_at", "next_timer_at", "status", "outcome", "completed_at"), guards=("version",))
+
+
+def _write_instance(session: Session, instance: WorkflowInstance, run: WorkflowRun, now: datetime) -> None:
+    """The run's state, next timer and end, checked against the version this transaction read."""
+    completed = run.is_completed()
+    values = {"state": run.dump(), "version": instance.version + 1, "updated_at": now,
+              "next_timer_at": run.next_timer_due(),
+              "status": "completed" if completed else instance.status,
+              "outcome": run.outcome() if completed else instance.outcome,
+              "completed_at": now if completed else instance.completed_at}
+    if not _INSTANCE_STATE.run(session, instance, values, version=instance.version):
+        raise StaleDataError(f"Workflow instance {instance.id} was changed by another transaction.")
+
+
 def _sync_tasks(session: Session, instance: WorkflowInstance, process_id: str, case: Case, run: WorkflowRun,
                 now: datetime) -> list[HumanTask]:
+    """One open row per READY human task: close the rows of tasks that are gone, add the new ones."""
     ready = {r.spiff_id: r for r in run.ready_human_tasks()}
-    with session.no_autoflush:  # the step's writes go in one flush at the end of `save`
-        open_rows = [row for row in session.scalars(select(HumanTask).where(
-            HumanTask.instance_id == instance.id, HumanTask.state == "open")) if row.state == "open"]
-    for row in open_rows:
-        if row.spiff_task_id not in ready:
-            row.state = "cancelled"
-            row.completed_at = now
-    known = {row.spiff_task_id for row in open_rows}
+    still_open = run.open_at_load()
+    gone = still_open - ready.keys()
+    if gone:  # e.g. a boundary event or gateway withdrew a task
+        session.execute(update(HumanTask).where(
+            HumanTask.instance_id == instance.id, HumanTask.state == "open", HumanTask.spiff_task_id.in_(gone))
+            .values(state="cancelled", completed_at=now))
     opened = []
     for spiff_id, ready_task in ready.items():
-        if spiff_id in known:
+        if spiff_id in still_open:
             continue
         step = ready_task.step
         row = HumanTask(case_id=case.id, instance_id=instance.id, spiff_task_id=spiff_id,
@@ -132,17 +143,21 @@ def task_unit_id(session: Session, case: Case, step: HumanStep, data: dict) -> i
     return unit.id
 
 
+_CASE_PROGRESS = RowUpdate(Case.__table__, ("stage", "status", "closed_at"))
+
+
 def _update_case(session: Session, case: Case, instance: WorkflowInstance, opened: list[HumanTask],
                  now: datetime) -> None:
-    if opened:
-        case.stage = opened[-1].bpmn_id
+    """The case's stage is its newest task's step; it closes when its last instance ends."""
+    values = {"stage": opened[-1].bpmn_id if opened else case.stage, "status": case.status,
+              "closed_at": case.closed_at}
     if instance.status == "completed":
         still_running = session.scalar(select(WorkflowInstance.id).where(
             WorkflowInstance.case_id == case.id, WorkflowInstance.status == "running").limit(1))
-        if still_running is None:
-            case.status = instance.outcome or "completed"
-            case.stage = None
-            case.closed_at = now  # a transfer keeps it open by running its own instance
+        if still_running is None:  # a transfer keeps it open by running its own instance
+            values = {"stage": None, "status": instance.outcome or "completed", "closed_at": now}
+    if any(getattr(case, column) != value for column, value in values.items()):
+        _CASE_PROGRESS.run(session, case, values)
 
 
 def lock(session: Session, instance_id: int) -> WorkflowInstance:

@@ -1,4 +1,5 @@
 """The SpiffWorkflow adapter: long loops, persistence round trips, restricted scripts."""
+import json
 from datetime import date
 from decimal import Decimal
 from pathlib import Path
@@ -71,6 +72,17 @@ def test_decimal_and_date_survive_serialisation(specs):
     run = WorkflowRun.start(specs, {"case": {"fine": Decimal("1234.50"), "on": date(2026, 10, 8)}}, engine)
     [ready] = WorkflowRun.load(run.dump(), specs, engine).ready_human_tasks()
     assert ready.data["case"] == {"fine": Decimal("1234.50"), "on": date(2026, 10, 8)}
+
+
+def test_saved_state_leaves_the_spec_out_and_loads_against_the_deployed_one(specs):
+    engine = counting_engine([])
+    run = WorkflowRun.start(specs, {}, engine)
+    state = json.loads(run.dump())
+    assert "spec" not in state and "subprocess_specs" not in state
+    loaded = WorkflowRun.load(run.dump(), specs, engine)
+    assert loaded.workflow.spec is specs.spec
+    go_round(loaded, again=False)
+    assert loaded.is_completed()
 
 
 def test_unknown_operator_fails_the_step(specs):

@@ -482,5 +482,9 @@ def test_silence_past_the_consent_limit_ends_the_mediation(mctx, clock):
     assert sched.tick()["fire_timers"] == 1
     view = cases.show_case(mctx, number)
     assert view["status"] == "consent_refused" and view["open_tasks"] == []
+    with mctx.uow() as uow:  # the timer withdrew the waiting task: its row is closed, not completed
+        states = uow.session.execute(select(HumanTask.state, HumanTask.completed_by_id).where(
+            HumanTask.bpmn_id == "record_consent")).all()
+    assert states == [("cancelled", None)]
     [closed] = [e for e in view["timeline"] if e["action"] == "mediation.closed"]
     assert closed["details"] == {"reason": "no reply within the consent limit"}
