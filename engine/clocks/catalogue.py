@@ -102,18 +102,17 @@ def default_dir() -> Path:
 
 # Every step asks for the catalogue; its files are looked at again at most this often.
 RECHECK_FILES_S = 1.0
-_versions_seen: dict[Path, tuple[float, tuple[tuple[str, int], ...]]] = {}
+_checked: dict[Path | None, tuple[float, "Catalogue"]] = {}
 
 
 def catalogue(workflows_dir: Path | None = None) -> Catalogue:
     """The catalogue of `workflows_dir` (default: the deployed workflows), cached per file
     version: an edited file applies within `RECHECK_FILES_S`."""
-    root = workflows_dir or default_dir()
     now = time.monotonic()
-    seen = _versions_seen.get(root)
-    if seen is None or now - seen[0] >= RECHECK_FILES_S:
-        seen = _versions_seen[root] = (now, _file_versions(root))
-    return _load(seen[1])
+    checked = _checked.get(workflows_dir)
+    if checked is None or now - checked[0] >= RECHECK_FILES_S:
+        checked = _checked[workflows_dir] = (now, _load(_file_versions(workflows_dir or default_dir())))
+    return checked[1]
 
 
 def _file_versions(root: Path) -> tuple[tuple[str, int], ...]:

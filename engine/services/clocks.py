@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from datetime import date, datetime, timedelta
 
-from sqlalchemy import bindparam, exists, or_, select
+from sqlalchemy import bindparam, insert, or_, select
 from sqlalchemy.orm import Session, defer, selectinload
 
 from engine.clocks.calendar import compute_due
@@ -22,6 +22,7 @@ from engine.models import (
     CaseClock, Case, ClockEvent, ClockExtension, ClockPause, HumanTask, Role, User, WorkflowInstance,
 )
 from engine.services import audit, lookups
+from engine.store.write_through import RowUpdate, insert_now
 
 ACTING_ROLES = {Role.OFFICER, Role.UNIT_HEAD, Role.LEGAL_REVIEWER, Role.MEDIATOR, Role.MEDIATION_HEAD}
 
@@ -82,10 +83,15 @@ def next_check(cal, clock: CaseClock, rule: ClockRule | None) -> datetime | None
     return clock.due_at
 
 
+_INSERT_EVENT = insert(ClockEvent.__table__)
+
+
 def _event(session: Session, clock: CaseClock, at: datetime, kind: str, actor: User | None = None,
            due_before: date | None = None, details: dict | None = None, dedup: str | None = None) -> None:
-    session.add(ClockEvent(clock=clock, at=at, kind=kind, actor_id=actor.id if actor else None,
-                           due_before=due_before, due_after=clock.due_date, details=details, dedup=dedup))
+    """One entry of the clock's own history, written at once (every clock has its row: see `start`)."""
+    session.execute(_INSERT_EVENT, {"clock_id": clock.id, "at": at, "kind": kind,
+                                    "actor_id": actor.id if actor else None, "due_before": due_before,
+                                    "due_after": clock.due_date, "details": details, "dedup": dedup})
 
 
 # --- workflow progress -----------------------------------------------------------------------
@@ -112,15 +118,18 @@ def on_step(session: Session, case: Case, instance: WorkflowInstance, process_id
     ending = instance.status == "completed" and process_id == case.pipeline
     if not (starting or stopping or ending or opened_steps & cat.governed_steps):
         return  # nothing to start, stop or date: no query
+    once = [rule.id for rule in starting if not rule.restart]
     with session.no_autoflush:  # new task rows and clocks go in with their due dates
-        running = _running(session, case.id)
+        loaded = _running_or_ran(session, case.id, once)
+        ran = {c.rule for c in loaded}
+        running = [c for c in loaded if c.stopped_at is None]
         for clock in running:
             if clock.rule in stopping:
                 stop(session, clock, now, "met")
         running = [c for c in running if c.stopped_at is None]
         cal = None
         for rule in starting:
-            if any(c.rule == rule.id for c in running) or (not rule.restart and _has_run(session, case.id, rule.id)):
+            if any(c.rule == rule.id for c in running) or (not rule.restart and rule.id in ran):
                 continue
             if cal is None:
                 from engine.services.holidays import load_calendar
@@ -138,6 +147,10 @@ def on_step(session: Session, case: Case, instance: WorkflowInstance, process_id
 # Pauses load only if a clock stops; the explanation only if something reads it.
 _RUNNING = (select(CaseClock).where(CaseClock.case_id == bindparam("case_id"), CaseClock.stopped_at.is_(None))
             .options(defer(CaseClock.explanation)))
+# ... and in the same query, the clocks of once-only rules that may start now: have they run before?
+_RUNNING_OR_RAN = (select(CaseClock).where(CaseClock.case_id == bindparam("case_id"), or_(
+    CaseClock.stopped_at.is_(None), CaseClock.rule.in_(bindparam("rules", expanding=True))))
+    .options(defer(CaseClock.explanation)))
 
 
 def _running(session: Session, case_id: int) -> list[CaseClock]:
@@ -146,8 +159,9 @@ def _running(session: Session, case_id: int) -> list[CaseClock]:
             if c.stopped_at is None]  # the identity map may hold one stopped earlier in this transaction
 
 
-def _has_run(session: Session, case_id: int, rule_id: str) -> bool:
-    return session.scalar(select(exists().where(CaseClock.case_id == case_id, CaseClock.rule == rule_id)))
+def _running_or_ran(session: Session, case_id: int, rules: list[str]) -> list[CaseClock]:
+    """The case's running clocks and every clock it ever ran of `rules` (a few once-only rules)."""
+    return list(session.scalars(_RUNNING_OR_RAN, {"case_id": case_id, "rules": rules}))
 
 
 def on_event(session: Session, case: Case, event: str, now: datetime) -> list[CaseClock]:
@@ -168,25 +182,27 @@ def start(session: Session, cal, case: Case, rule: ClockRule, now: datetime) -> 
                       state="running", length=rule.length, unit=rule.unit, extension=0,
                       start_date=local_date(now), started_at=now, updated_at=now, pauses=[])
     _apply(cal, clock, rule, now)
-    session.add(clock)
+    insert_now(session, clock)
     # In the clock's own history, not the case timeline: starting follows from the step itself.
     _event(session, clock, now, "started", details={"rule": rule.id})
     return clock
 
 
+_STOPPED = RowUpdate(CaseClock.__table__, ("state", "stopped_at", "next_check_at", "updated_at", "breached_at"))
+
+
 def stop(session: Session, clock: CaseClock, now: datetime, how: str) -> None:
     """met (the stop step was done; a breached clock stays breached), or cancelled."""
     paused = clock.state == "paused"  # only a paused clock has an open pause
-    clock.stopped_at = now
-    clock.next_check_at = None
-    clock.updated_at = now
+    state, breached_at = clock.state, clock.breached_at
     if how == "cancelled":
-        clock.state = "cancelled"
-    elif clock.state != "breached":
+        state = "cancelled"
+    elif state != "breached":
         late = now >= clock.due_at
-        clock.state = "breached" if late else "met"
-        if late:
-            clock.breached_at = now
+        state = "breached" if late else "met"
+        breached_at = now if late else breached_at
+    _STOPPED.run(session, clock, {"state": state, "stopped_at": now, "next_check_at": None, "updated_at": now,
+                                  "breached_at": breached_at})
     for pause in clock.pauses if paused else ():
         if pause.last_day is None:
             pause.last_day = local_date(now)

@@ -15,7 +15,7 @@ from engine.runtime import timers as step_timers
 from engine.runtime.script_engine import OperatorScriptEngine
 from engine.runtime.specs import HumanStep
 from engine.runtime.stepper import Message, WorkflowFailed, WorkflowRun
-from engine.store.write_through import RowUpdate
+from engine.store.write_through import RowUpdate, insert_now
 from engine.services import clocks, definitions, messages
 from engine.services.operators import operators_for
 
@@ -77,7 +77,9 @@ def save(session: Session, instance: WorkflowInstance, case: Case, run: Workflow
     opened = _sync_tasks(session, instance, process_id, case, run, now)
     _update_case(session, case, instance, opened, now)
     clocks.on_step(session, case, instance, process_id, set(run.completed_steps), opened, now, started=started)
-    session.flush()  # new task rows go in with their due dates set
+    for row in opened:  # with their due dates set
+        insert_now(session, row)
+    session.flush()  # what else the step added (clocks, numbers, messages' records)
     if outbox:
         messages.deliver_all(ctx, session, case, instance, outbox, now, actor, depth)
     return opened
@@ -119,7 +121,6 @@ def _sync_tasks(session: Session, instance: WorkflowInstance, process_id: str, c
                         unit_id=task_unit_id(session, case, step, ready_task.data), priority=case.priority,
                         created_at=now, state="open")
         assignment.apply(session, process_id, case, instance, row, now)  # per (process, role) routing rules
-        session.add(row)
         opened.append(row)
     return opened
 
