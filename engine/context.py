@@ -1,13 +1,14 @@
 """The composition root: settings, database, clock and form registry, built once per process."""
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
 from engine.clocks.clock import Clock, SystemClock
 from engine.forms.definitions import FormRegistry
+from engine.runtime.warm_runs import WarmRuns
 from engine.settings import Settings
 from engine.store.db import make_engine, make_session_factory
 from engine.store.uow import UnitOfWork
@@ -20,6 +21,7 @@ class Context:
     session_factory: sessionmaker[Session]
     clock: Clock
     forms: FormRegistry
+    runs: WarmRuns = field(default_factory=WarmRuns)
 
     def uow(self) -> UnitOfWork:
         return UnitOfWork(self.session_factory)
@@ -34,4 +36,5 @@ def build_context(settings: Settings | None = None, clock: Clock | None = None) 
         session_factory=make_session_factory(db),
         clock=clock or SystemClock(),
         forms=FormRegistry.load(settings.workflows_dir / "forms"),
+        runs=WarmRuns(settings.warm_runs),
     )

@@ -21,6 +21,8 @@ class Settings:
     upload_dir: Path = PROJECT_ROOT / "instance" / "uploads"
     # Long supplementary-investigation loops are rewound once a task sits this deep.
     rewind_depth: int = 40
+    # Workflows kept in memory after their step committed, per process (engine/runtime/warm_runs.py); 0: none.
+    warm_runs: int = 256
 
     @classmethod
     def from_env(cls, **overrides) -> "Settings":
@@ -29,10 +31,13 @@ class Settings:
             "database_schema": os.environ.get("IPCASE_DB_SCHEMA"),
             "workflows_dir": os.environ.get("IPCASE_WORKFLOWS_DIR"),
             "upload_dir": os.environ.get("IPCASE_UPLOAD_DIR"),
+            "warm_runs": os.environ.get("IPCASE_WARM_RUNS"),
         }
         values = {k: v for k, v in env.items() if v}
         for key in ("workflows_dir", "upload_dir"):
             if key in values:
                 values[key] = Path(values[key])
+        if "warm_runs" in values:
+            values["warm_runs"] = int(values["warm_runs"])
         values.update(overrides)
         return cls(**values)

@@ -75,8 +75,14 @@ class WorkflowRun:
 
     @classmethod
     def load(cls, state: str, specs: ProcessSpecs, script_engine, rewind_depth: int = 40) -> "WorkflowRun":
-        run = cls(serializer.load(state, specs, script_engine), rewind_depth)
-        run.ready_at_load = {str(t.id) for t in run.workflow.get_tasks(state=TaskState.READY, manual=True)}
+        return cls.resume(serializer.load(state, specs, script_engine), script_engine, rewind_depth)
+
+    @classmethod
+    def resume(cls, workflow: BpmnWorkflow, script_engine, rewind_depth: int = 40) -> "WorkflowRun":
+        """Go on with a workflow as it was saved (loaded, or kept in memory since)."""
+        workflow.script_engine = script_engine
+        run = cls(workflow, rewind_depth)
+        run.ready_at_load = {str(t.id) for t in workflow.get_tasks(state=TaskState.READY, manual=True)}
         return run
 
     def dump(self) -> str:

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from datetime import datetime
+from functools import partial
 from typing import Callable
 
 from sqlalchemy import select, update
@@ -15,6 +16,7 @@ from engine.runtime import timers as step_timers
 from engine.runtime.script_engine import OperatorScriptEngine
 from engine.runtime.specs import HumanStep
 from engine.runtime.stepper import Message, WorkflowFailed, WorkflowRun
+from engine.store import after_commit
 from engine.store.write_through import RowUpdate, insert_now
 from engine.services import clocks, definitions, messages
 from engine.services.operators import operators_for
@@ -59,9 +61,13 @@ def start(ctx: Context, session: Session, case: Case, process_id: str, now: date
 
 def load(ctx: Context, session: Session, instance: WorkflowInstance, case: Case, now: datetime,
          actor: User | None) -> WorkflowRun:
+    """The instance's workflow as of the row read: kept in memory since this process saved it, or loaded."""
+    script_engine = _script_engine(session, case, now, actor, ctx)
+    kept = ctx.runs.take(instance.id, instance.version)
+    if kept is not None:
+        return WorkflowRun.resume(kept, script_engine, ctx.settings.rewind_depth)
     specs = definitions.specs_by_id(session, instance.definition_id)
-    return WorkflowRun.load(instance.state, specs, _script_engine(session, case, now, actor, ctx),
-                            ctx.settings.rewind_depth)
+    return WorkflowRun.load(instance.state, specs, script_engine, ctx.settings.rewind_depth)
 
 
 def save(session: Session, instance: WorkflowInstance, case: Case, run: WorkflowRun, now: datetime,
@@ -73,6 +79,8 @@ def save(session: Session, instance: WorkflowInstance, case: Case, run: Workflow
     outbox = run.drain_messages()
     started = not instance.state
     _write_instance(session, instance, run, now)
+    if ctx is not None:  # the next step of this instance in this process starts from it
+        after_commit.add(session, partial(ctx.runs.keep, instance.id, instance.version, run.workflow))
     process_id = definitions.process_id_of(session, instance.definition_id)
     opened = _sync_tasks(session, instance, process_id, case, run, now)
     _update_case(session, case, instance, opened, now)

@@ -9,6 +9,8 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.exc import DisconnectionError
 from sqlalchemy.orm import Session, sessionmaker
 
+from engine.store import after_commit
+
 
 # A pooled connection idle longer than this is pinged before use (the server may have
 # restarted or dropped it meanwhile); one in steady use is not, which saves a round trip
@@ -71,4 +73,6 @@ def _sqlite_engine(url: str, database: str | None, **kwargs) -> Engine:
 
 
 def make_session_factory(engine: Engine) -> sessionmaker[Session]:
-    return sessionmaker(engine, expire_on_commit=False)
+    factory = sessionmaker(engine, expire_on_commit=False)
+    after_commit.install(factory)
+    return factory
