@@ -12,13 +12,14 @@ from datetime import datetime
 from email.message import EmailMessage
 from typing import Iterable, Protocol
 
-from sqlalchemy import insert, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from engine.context import Context
 from engine.errors import NotFound
 from engine.models import Case, Notification, Role, Unit, User, UserRole
 from engine.services import lookups
+from engine.store.insert_new import insert_new
 
 EMAIL_DOMAIN_ENV = "IPCASE_MAIL_DOMAIN"
 
@@ -71,31 +72,29 @@ def notify(session: Session, user_ids: Iterable[int | None], kind: str, case: Ca
     """One notification per recipient, skipping those already sent under `dedup`."""
     notice = Notice(tuple(uid for uid in user_ids if uid is not None), kind, case.id if case else None, dedup,
                     subject, body)
-    made = [Notification(**row) for row in _new_rows(session, [notice], now)]
+    rows = _rows([notice], now)
+    if not rows:
+        return []
+    have = set(session.scalars(select(Notification.dedup).where(Notification.dedup.in_([r["dedup"] for r in rows]))))
+    made = [Notification(**row) for row in rows if row["dedup"] not in have]
     session.add_all(made)
     return made
 
 
 def notify_many(session: Session, notices: Iterable[Notice], now: datetime) -> int:
-    """`notify` for a batch: one query for what was sent before, one multi-row INSERT; returns how many."""
-    rows = _new_rows(session, list(notices), now)
-    if rows:
-        session.execute(insert(Notification.__table__), rows)
-    return len(rows)
+    """`notify` for a batch: one INSERT that skips what was sent before; returns how many were new."""
+    return len(insert_new(session, Notification.__table__, _rows(list(notices), now), key=("dedup",)))
 
 
-def _new_rows(session: Session, notices: list[Notice], now: datetime) -> list[dict]:
-    """The notification rows of `notices` not sent yet, in order (recipients in the given order)."""
+def _rows(notices: list[Notice], now: datetime) -> list[dict]:
+    """The notification rows of `notices`, one per (dedup, recipient), in order."""
     wanted: dict[str, tuple[Notice, int]] = {}
     for n in notices:
         for uid in n.user_ids:
             wanted.setdefault(f"{n.dedup}:u{uid}", (n, uid))
-    if not wanted:
-        return []
-    have = set(session.scalars(select(Notification.dedup).where(Notification.dedup.in_(wanted))))
     return [{"user_id": uid, "case_id": n.case_id, "kind": n.kind, "subject": n.subject[:200], "body": n.body,
              "dedup": key, "created_at": now, "read_at": None, "emailed_at": None}
-            for key, (n, uid) in wanted.items() if key not in have]
+            for key, (n, uid) in wanted.items()]
 
 
 def _view(n: Notification, numbers: dict[int, str]) -> dict:
