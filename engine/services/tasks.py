@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 from sqlalchemy import bindparam, func, or_, select, update
-from sqlalchemy.orm import Session, aliased
+from sqlalchemy.orm import Session, aliased, joinedload
 from sqlalchemy.orm.exc import StaleDataError
 
 from engine.context import Context
@@ -89,9 +89,11 @@ def _lock_step_statement():
     previous = (select(earlier.data).where(earlier.case_id == HumanTask.case_id, earlier.form_id == HumanTask.form_id,
                                            earlier.state == "completed")
                 .order_by(earlier.id.desc()).limit(1).correlate(HumanTask).scalar_subquery())
-    return (select(HumanTask, WorkflowInstance, Case, previous)
+    return (select(HumanTask, WorkflowInstance, Case, previous, User)
             .join(WorkflowInstance, HumanTask.instance_id == WorkflowInstance.id)
             .join(Case, HumanTask.case_id == Case.id)
+            .join(User, User.username == bindparam("username"))
+            .options(joinedload(User.role_rows))
             .where(HumanTask.id == bindparam("task_id"))
             .with_for_update(of=[HumanTask, WorkflowInstance])
             .execution_options(populate_existing=True))
@@ -100,16 +102,19 @@ def _lock_step_statement():
 _LOCK_STEP = _lock_step_statement()
 
 
-def _lock_step(session: Session, task_id: int) -> tuple[HumanTask, WorkflowInstance, Case, dict | None]:
-    """A task with its instance, case and previous submission in one query, task and instance
-    locked for update. Writers of one instance queue on the lock and then read what the
-    previous one committed. The previous submission is what this step's form said the last
-    time the case passed here (loops, returns).
+def _lock_step(session: Session, task_id: int, username: str
+               ) -> tuple[HumanTask, WorkflowInstance, Case, dict | None, User]:
+    """A task with its instance, case and previous submission, and the acting user with their
+    roles, in one query; task and instance locked for update. Writers of one instance queue on
+    the lock and then read what the previous one committed. The previous submission is what
+    this step's form said the last time the case passed here (loops, returns).
     """
-    row = session.execute(_LOCK_STEP, {"task_id": task_id}).one_or_none()
-    if row is None:
+    row = (session.execute(_LOCK_STEP, {"task_id": task_id, "username": username})
+           .unique(lambda r: r[0].id).one_or_none())  # one row per role of the user before unique()
+    if row is None or not row[4].active:
+        lookups.user(session, username)  # raises if that is what is missing
         raise NotFound("No task {task_id}.", task_id=task_id)
-    return row[0], row[1], row[2], row[3]
+    return row[0], row[1], row[2], row[3], row[4]
 
 
 def claim(ctx: Context, *, username: str, task_id: int) -> dict:
@@ -209,8 +214,7 @@ def complete(ctx: Context, *, username: str, task_id: int, data: dict) -> dict:
     with ctx.uow() as uow:
         s = uow.session
         now = ctx.clock.now()
-        user = lookups.user(s, username)
-        task, instance, case, previous = _lock_step(s, task_id)
+        task, instance, case, previous, user = _lock_step(s, task_id, username)
         check_visible(ctx, s, user, task, case)
         _ensure_open(task)
         access.ensure_can_complete(user, task)
