@@ -35,12 +35,15 @@ def _generate(ctx, n_open: int, n_closed: int) -> None:
         for index in HumanTask.__table__.indexes:
             conn.execute(text(f'DROP INDEX IF EXISTS "{index.name}"'))
         conn.execute(text("""
-            INSERT INTO cases (number, pipeline, unit_id, title, status, is_major, priority, opened_at, details)
-            SELECT 'B-' || g, 'enforcement', 2 + g % 8, '批量案件 ' || g, 'open', false, g % 3, :now, '{}'
+            INSERT INTO cases (number, pipeline, unit_id, title, status, is_major, priority, ip_types, opened_at,
+                               details)
+            SELECT 'B-' || g, 'enforcement', 2 + g % 8, '批量案件 ' || g, 'open', false, g % 3, 1 << (g % 5), :now,
+                   '{}'
             FROM generate_series(1, :n) g"""), {"n": n_cases, "now": now.replace(tzinfo=None)})
         conn.execute(text("""
             INSERT INTO ip_rights (case_id, ip_type, number, holder)
-            SELECT id, (ARRAY['patent','trademark','copyright','trade_secret','geographic_indication'])[1 + id % 5],
+            SELECT id, (ARRAY['patent','trademark','copyright','trade_secret','geographic_indication'])
+                       [1 + substr(number, 3)::int % 5],
                    'R' || id, '权利人' || id % 100 FROM cases"""))
         conn.execute(text("""
             INSERT INTO parties (case_id, role, kind, name)
@@ -52,11 +55,11 @@ def _generate(ctx, n_open: int, n_closed: int) -> None:
                      {"d": definition, "now": now.replace(tzinfo=None)})
         conn.execute(text(f"""
             INSERT INTO human_tasks (case_id, instance_id, spiff_task_id, bpmn_id, name, form_id, role, unit_id,
-                                     assignee_id, state, priority, created_at, due_at)
+                                     assignee_id, state, priority, ip_types, created_at, due_at)
             SELECT c.id, c.id, md5(g::text), ({steps})[1 + g % 6], '步骤', 'lead', ({roles})[1 + g % 6],
                    c.unit_id,
                    CASE WHEN g % 3 = 0 THEN NULL ELSE (SELECT min(id) FROM users) + g % 40 END,
-                   CASE WHEN g <= :open THEN 'open' ELSE 'completed' END, g % 3,
+                   CASE WHEN g <= :open THEN 'open' ELSE 'completed' END, g % 3, c.ip_types,
                    :now - (g % 400) * interval '1 hour',
                    CASE WHEN g % 7 = 0 THEN NULL ELSE :now + ((g % 60) - 20) * interval '1 day' END
             FROM generate_series(1, :total) g JOIN cases c ON c.id = 1 + g % :cases"""),

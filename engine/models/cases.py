@@ -24,6 +24,19 @@ class IPType(str, enum.Enum):
     GEOGRAPHIC_INDICATION = "geographic_indication"
 
 
+# A case's IP types as one integer (`cases.ip_types`, copied to its task rows), so the inbox's
+# IP type filter is a partial index range, not a probe into ip_rights per task (migration 0008).
+IP_TYPE_BITS = {t: 1 << i for i, t in enumerate(IPType)}
+
+
+def ip_type_mask(types) -> int:
+    """The bits of the given IP types (members or values), ORed."""
+    mask = 0
+    for t in types:
+        mask |= IP_TYPE_BITS[IPType(t)]
+    return mask
+
+
 class PartyRole(str, enum.Enum):
     COMPLAINANT = "complainant"
     RESPONDENT = "respondent"
@@ -64,6 +77,7 @@ class Case(Base):
     stage: Mapped[Optional[str]] = mapped_column(String(64))
     is_major: Mapped[bool] = mapped_column(default=False)
     priority: Mapped[int] = mapped_column(default=0)
+    ip_types: Mapped[int] = mapped_column(default=0, server_default=text("0"))  # ip_type_mask of its rights
     opened_by_id: Mapped[Optional[int]] = mapped_column(ForeignKey("users.id"), index=True)
     opened_at: Mapped[datetime]
     closed_at: Mapped[Optional[datetime]]

@@ -9,6 +9,7 @@ from sqlalchemy import (ForeignKey, Index, LargeBinary, String, Text, UniqueCons
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from engine.models.base import Base
+from engine.models.cases import IP_TYPE_BITS, IPType
 
 
 class WorkflowDefinition(Base):
@@ -58,6 +59,12 @@ UNCLAIMED_ROWS = "state = 'open' AND assignee_id IS NULL"
 OPEN = literal_column("'open'")
 
 
+def ip_type_condition(ip_type: IPType) -> str:
+    """Task rows of cases holding a right of this type, as the partial indexes' predicates say it;
+    `has_ip_type` says the same for queries (with literals: planners match predicates by shape)."""
+    return f"(ip_types & {IP_TYPE_BITS[ip_type]}) <> 0"
+
+
 def _partial(name: str, where: str, *columns) -> Index:
     return Index(name, *columns, postgresql_where=text(where), sqlite_where=text(where))
 
@@ -85,6 +92,9 @@ class HumanTask(Base):
         Index("ix_human_tasks_completed_by", "completed_by_id", "case_id"),
         # Open tasks of the cases a search matched (migration 0007).
         _partial("ix_human_tasks_open_case", OPEN_ROWS, "case_id"),
+        # The group inbox filtered by IP type, in due-date order: one per type (migration 0008).
+        *(_partial(f"ix_human_tasks_group_due_{t.value}", f"{UNCLAIMED_ROWS} AND {ip_type_condition(t)}",
+                   "unit_id", "role", "due_at", "id") for t in IPType),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -99,6 +109,7 @@ class HumanTask(Base):
     assignee_id: Mapped[Optional[int]] = mapped_column(ForeignKey("users.id"))
     state: Mapped[str] = mapped_column(String(12), default="open")  # open | completed | cancelled
     priority: Mapped[int] = mapped_column(default=0)
+    ip_types: Mapped[int] = mapped_column(default=0, server_default=text("0"))  # the case's, when created
     created_at: Mapped[datetime]
     claimed_at: Mapped[Optional[datetime]]
     completed_at: Mapped[Optional[datetime]]
@@ -108,3 +119,8 @@ class HumanTask(Base):
     data: Mapped[Optional[dict]]
 
     instance: Mapped[WorkflowInstance] = relationship()
+
+
+def has_ip_type(ip_type: IPType):
+    """`ip_type_condition` as a query condition on HumanTask."""
+    return HumanTask.ip_types.op("&")(literal_column(str(IP_TYPE_BITS[ip_type]))) != literal_column("0")

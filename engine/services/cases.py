@@ -6,6 +6,7 @@ from zoneinfo import ZoneInfo
 from engine.context import Context
 from engine.errors import Forbidden, Invalid, NotFound
 from engine.models import Case, CaseNumber, IPRight, IPType, Party, PartyKind, PartyRole, Role, User
+from engine.models.cases import ip_type_mask
 from engine import assignment
 from engine.services import access, audit, instances, lookups, mediation, numbers, views
 from engine.services.case_input import validate_open_case
@@ -57,6 +58,7 @@ def open_case(ctx: Context, *, username: str, pipeline: str, unit_code: str, fie
                    "title": data["right_title"]}, *data["extra_rights"]]
         case.rights = [IPRight(ip_type=IPType(r["ip_type"]), number=r.get("number"), holder=r.get("holder"),
                                title=r.get("title")) for r in rights]
+        case.ip_types = ip_type_mask(r["ip_type"] for r in rights)
         case.parties = _party(PartyRole.RESPONDENT, data["respondent"]) + \
             _party(PartyRole.COMPLAINANT, data["complainant"])
         s.add(case)

@@ -17,8 +17,8 @@ from sqlalchemy.orm import Session
 from engine import assignment
 from engine.context import Context
 from engine.errors import Invalid
-from engine.models import Case, CaseNumber, HumanTask, IPRight, IPType, Party, Role, User
-from engine.models.workflow import OPEN
+from engine.models import Case, CaseNumber, HumanTask, IPType, Party, Role, User
+from engine.models.workflow import OPEN, has_ip_type
 from engine.services import access, lookups, views
 
 LOCAL_TZ = ZoneInfo("Asia/Shanghai")
@@ -116,7 +116,7 @@ def _filter_conditions(f: Filters, now: datetime, dialect: str) -> list:
     if f.overdue:
         conds.append(HumanTask.due_at < now)
     if f.ip_type:
-        conds.append(exists().where(IPRight.case_id == HumanTask.case_id, IPRight.ip_type == IPType(f.ip_type)))
+        conds.append(has_ip_type(IPType(f.ip_type)))
     if f.party:
         conds.append(exists().where(Party.case_id == HumanTask.case_id, _party_matches(f.party, dialect)))
     if f.number:

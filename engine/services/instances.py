@@ -127,7 +127,7 @@ def _sync_tasks(session: Session, instance: WorkflowInstance, process_id: str, c
         row = HumanTask(case_id=case.id, instance_id=instance.id, spiff_task_id=spiff_id,
                         bpmn_id=step.bpmn_id, name=step.name, form_id=step.form_id, role=step.role,
                         unit_id=task_unit_id(session, case, step, ready_task.data), priority=case.priority,
-                        created_at=now, state="open")
+                        ip_types=case.ip_types, created_at=now, state="open")
         assignment.apply(session, process_id, case, instance, row, now)  # per (process, role) routing rules
         opened.append(row)
     return opened

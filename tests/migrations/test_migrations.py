@@ -58,7 +58,7 @@ def test_inbox_search_indexes_go_down_to_0006_and_up_again(db_url):
     before = _indexes(db, *tables)
     assert "ix_ip_rights_case_id" in before and "ix_ip_rights_case_type" not in before
     assert not before & searches
-    migrate.upgrade(db)
+    migrate.upgrade(db, "0007")
     after = _indexes(db, *tables)
     added = {"ix_ip_rights_case_type", "ix_human_tasks_open_case"}
     assert after - before == added | (searches if db.dialect.name == "postgresql" else set())
@@ -67,7 +67,23 @@ def test_inbox_search_indexes_go_down_to_0006_and_up_again(db_url):
     assert priority["column_names"] == ["unit_id", "role", "priority", "due_at", "id"]
     if db.dialect.name == "postgresql":  # SQLite does not report the direction
         assert priority["column_sorting"] == {"priority": ("desc",)}
+    migrate.upgrade(db)
     db.dispose()
+
+
+def test_ip_type_bits_are_computed_from_the_rights_when_migrating_up(ctx, db_url):
+    from tests.engine.services.helpers import open_case
+    number = open_case(ctx, ip_type="patent", extra_rights=[{"ip_type": "copyright"}, {"ip_type": "patent"}])["number"]
+    db = _engine(db_url)
+    migrate.downgrade(db, "0007")
+    assert "ip_types" not in {c["name"] for c in inspect(db).get_columns("human_tasks")}
+    migrate.upgrade(db)
+    with db.connect() as conn:
+        case_bits = conn.execute(text("SELECT ip_types FROM cases WHERE number = :n"), {"n": number}).scalar_one()
+        task_bits = set(conn.execute(text("SELECT t.ip_types FROM human_tasks t JOIN cases c ON c.id = t.case_id "
+                                          "WHERE c.number = :n"), {"n": number}).scalars())
+    db.dispose()
+    assert case_bits == 1 | 4 and task_bits == {1 | 4}  # patent and copyright
 
 
 def test_audit_log_refuses_update_and_delete(ctx, clock):

@@ -160,6 +160,19 @@ def test_filters(browser, case_at, ctx, clock):
     assert _count(page, "group") == 1  # counts follow the filters
 
 
+def test_the_ip_type_filter_finds_a_case_by_each_of_its_rights(ctx, case_at):
+    trademark_only = _group_tasks(ctx, case_at, 1)[0]
+    number = open_case(ctx, ip_type="trademark", extra_rights=[{"ip_type": "geographic_indication",
+                                                                "number": "AGI00123"}])["number"]
+    from engine.services.demo import drive
+    drive(ctx, number, {}, until="verify_lead")
+    both = open_task(ctx, number, "verify_lead")["id"]
+    found = partial(_group_search, ctx)
+    assert found(ip_type="trademark") == sorted([trademark_only, both])
+    assert found(ip_type="geographic_indication") == [both]
+    assert found(ip_type="patent") == found(ip_type="copyright") == []
+
+
 def _group_search(ctx, **search) -> list[int]:
     page = inbox.list_inbox(ctx, username="daiyue.officer1", tab="group", filters=Filters(**search))
     return sorted(row["id"] for row in page.rows)
@@ -219,7 +232,7 @@ def _plan(ctx, statement) -> str:
     ("mine_due", "ix_human_tasks_my_due"), ("group_due", "ix_human_tasks_group_due"),
     ("group_created", "ix_human_tasks_group_created"), ("group_priority", "ix_human_tasks_group_"),
     ("group_due_page2", "ix_human_tasks_group_due"), ("group_overdue", "ix_human_tasks_group_due"),
-    ("group_step", "ix_human_tasks_group_step"),
+    ("group_step", "ix_human_tasks_group_step"), ("group_ip_type", "ix_human_tasks_group_due_patent"),
 ])
 def test_inbox_queries_use_their_index(ctx, case_at, clock, name, index):
     _group_tasks(ctx, case_at, 2)
