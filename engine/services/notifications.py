@@ -81,9 +81,9 @@ def notify(session: Session, user_ids: Iterable[int | None], kind: str, case: Ca
     return made
 
 
-def notify_many(session: Session, notices: Iterable[Notice], now: datetime) -> int:
-    """`notify` for a batch: one INSERT that skips what was sent before; returns how many were new."""
-    return len(insert_new(session, Notification.__table__, _rows(list(notices), now), key=("dedup",)))
+def notify_many(session: Session, notices: Iterable[Notice], now: datetime) -> None:
+    """`notify` for a batch: one INSERT sent for all, skipping what was sent before."""
+    insert_new(session, Notification.__table__, _rows(list(notices), now), key=("dedup",))
 
 
 def _rows(notices: list[Notice], now: datetime) -> list[dict]:

@@ -14,7 +14,7 @@ from __future__ import annotations
 from dataclasses import dataclass, fields
 from datetime import date, datetime
 
-from sqlalchemy import bindparam, func, select, update
+from sqlalchemy import bindparam, func, insert, select, update
 from sqlalchemy.orm import Session
 
 from engine.clocks.catalogue import ClockRule, catalogue
@@ -26,7 +26,6 @@ from engine.models import (
 from engine.runtime.timers import step_time
 from engine.services import audit, instances, notifications
 from engine.services.clocks import next_check
-from engine.store.insert_new import insert_new
 
 BATCH = 200
 CLOCK_BATCH = 1000  # per transaction; the statements per batch do not grow with its size
@@ -157,12 +156,12 @@ def sweep_clocks(ctx: Context, batch: int = CLOCK_BATCH) -> dict:
 def check_clocks(session: Session, cal, cat, clocks: list[SweptClock], now: datetime) -> list[str]:
     """Do what is due on each clock; returns the kinds recorded (warned | breached | escalated).
 
-    A due action is recorded once per due date (another sweeper may have done it): its clock
-    event is inserted unless its key exists (`_insert_events`), and only what was inserted is
-    audited and notified (`_record`); the clocks are saved with one UPDATE sent for all.
+    A due action is recorded once per due date (another sweeper may have done it): one query
+    finds those already recorded, the new ones are written in bulk (`_record`), and the
+    clocks saved with one UPDATE sent for all of them.
     """
     due = [d for d in (_mark_due(cal, cat.rules.get(c.rule), c, now) for c in clocks) if d is not None]
-    new = _insert_events(session, due, now)
+    new = _not_recorded(session, due)
     acted = {d.clock.id for d in new}
     for clock in clocks:
         clock.next_check_at = next_check(cal, clock, cat.rules.get(clock.rule))
@@ -193,19 +192,22 @@ def _mark_due(cal, rule: ClockRule | None, clock: SweptClock, now: datetime) -> 
     return None
 
 
-def _insert_events(session: Session, due: list[_Due], now: datetime) -> list[_Due]:
-    """The clock events of `due`, in one INSERT that skips those recorded before; returns the new ones."""
-    inserted = insert_new(session, ClockEvent.__table__, [
-        {"clock_id": d.clock.id, "at": now, "kind": d.kind, "actor_id": None, "due_before": None,
-         "due_after": d.clock.due_date, "dedup": d.dedup, "details": _event_details(d)} for d in due],
-        key=("clock_id", "kind", "dedup"))
-    return [d for d in due if (d.clock.id, d.kind, d.dedup) in inserted]
+def _not_recorded(session: Session, due: list[_Due]) -> list[_Due]:
+    if not due:
+        return []
+    have = set(session.execute(select(ClockEvent.clock_id, ClockEvent.kind, ClockEvent.dedup).where(
+        ClockEvent.clock_id.in_({d.clock.id for d in due}), ClockEvent.kind.in_({d.kind for d in due}),
+        ClockEvent.dedup.is_not(None))).tuples())
+    return [d for d in due if (d.clock.id, d.kind, d.dedup) not in have]
 
 
 def _record(session: Session, due: list[_Due], now: datetime) -> None:
-    """Audit events (breaches, escalations) and notifications of the newly recorded: one INSERT each."""
+    """Clock events, audit events (breaches, escalations) and notifications: one INSERT each."""
     if not due:
         return
+    session.execute(insert(ClockEvent.__table__), [
+        {"clock_id": d.clock.id, "at": now, "kind": d.kind, "actor_id": None, "due_before": None,
+         "due_after": d.clock.due_date, "dedup": d.dedup, "details": _event_details(d)} for d in due])
     cases = _cases(session, {d.clock.case_id for d in due})
     audit.record_many(session, [
         audit.row(at=now, action=f"clock.{d.kind}", case_id=d.clock.case_id,
