@@ -26,6 +26,7 @@ from engine.models import (
 from engine.runtime.timers import step_time
 from engine.services import audit, instances, notifications
 from engine.services.clocks import next_check
+from engine.store.id_lists import among
 
 BATCH = 200
 CLOCK_BATCH = 1000  # per transaction; the statements per batch do not grow with its size
@@ -196,7 +197,7 @@ def _not_recorded(session: Session, due: list[_Due]) -> list[_Due]:
     if not due:
         return []
     have = set(session.execute(select(ClockEvent.clock_id, ClockEvent.kind, ClockEvent.dedup).where(
-        ClockEvent.clock_id.in_({d.clock.id for d in due}), ClockEvent.kind.in_({d.kind for d in due}),
+        among(session, ClockEvent.clock_id, {d.clock.id for d in due}), ClockEvent.kind.in_({d.kind for d in due}),
         ClockEvent.dedup.is_not(None))).tuples())
     return [d for d in due if (d.clock.id, d.kind, d.dedup) not in have]
 
