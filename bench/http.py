@@ -194,7 +194,7 @@ def run(quick: bool = False) -> dict:
         gunicorn = scheduler = None
         try:
             gunicorn = subprocess.Popen(
-                [str(Path(sys.executable).with_name("gunicorn")), "--workers", str(workers),
+                [str(Path(sys.executable).with_name("gunicorn")), "--config", "python:web.server", "--workers", str(workers),
                  "--worker-class", "gthread", "--threads", str(THREADS), "--bind", f"127.0.0.1:{port}",
                  "--timeout", "60", "--log-level", "warning", "web:create_app()"],
                 env=web_env, stdout=subprocess.DEVNULL, stderr=(tmpd / "gunicorn.log").open("w"))

@@ -5,6 +5,8 @@ import os
 
 from gunicorn.app.base import BaseApplication
 
+from engine.startup import freeze_startup_objects
+
 # Threads per worker: while one request waits on PostgreSQL another runs. Processes give the
 # parallelism (one per core); the threads cover the waits.
 THREADS = 4
@@ -18,7 +20,13 @@ def default_workers() -> int:
 def gunicorn_options(host: str, port: int, workers: int, threads: int = THREADS) -> dict:
     """Threaded workers: idle keep-alive connections and slow clients do not hold a whole process."""
     return {"bind": f"{host}:{port}", "workers": workers, "worker_class": "gthread", "threads": threads,
-            "accesslog": "-", "timeout": 60}
+            "accesslog": "-", "timeout": 60, "post_worker_init": post_worker_init}
+
+
+def post_worker_init(worker) -> None:
+    """Gunicorn's hook once a worker has loaded the app: keep the app's objects out of later
+    garbage collections. (Also read by `gunicorn -c python:web.server`, as bench/http.py runs it.)"""
+    freeze_startup_objects()
 
 
 class _Gunicorn(BaseApplication):

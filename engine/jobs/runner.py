@@ -15,6 +15,7 @@ from engine.jobs import lease
 from engine.jobs.scheduler import SupervisionScheduler
 from engine.models import JobRun
 from engine.services.notifications import SmtpSender
+from engine.startup import freeze_startup_objects
 
 
 def run_once(ctx: Context) -> dict:
@@ -35,6 +36,7 @@ def run_forever(ctx: Context | None = None) -> None:
     logging.getLogger("apscheduler.executors").setLevel(logging.WARNING)  # not two lines a second for the watch
     ctx = ctx or build_context()
     sched = SupervisionScheduler(ctx, sender=SmtpSender.from_env())
+    freeze_startup_objects()
     stop = threading.Event()
     for sig in (signal.SIGTERM, signal.SIGINT):
         signal.signal(sig, lambda *_: stop.set())
