@@ -41,6 +41,13 @@ IP_TYPE_NAMES = {
     "copyright": lazy_gettext("Copyright"), "trade_secret": lazy_gettext("Trade secret"),
     "geographic_indication": lazy_gettext("Geographical indication"),
 }
+# How a dispute came to mediation (engine/services/mediation_input.py SOURCES).
+MEDIATION_SOURCES = {
+    "party": {"zh": "当事人申请", "en": "Party's application"},
+    "enforcement": {"zh": "执法案件转调解", "en": "Referral from an enforcement case"},
+    "court_assigned": {"zh": "法院委派（立案前）", "en": "Court, pre-filing (委派)"},
+    "court_entrusted": {"zh": "法院委托（立案后）", "en": "Court, post-filing (委托)"},
+}
 PARTY_ROLE_NAMES = {"complainant": lazy_gettext("Complainant"), "respondent": lazy_gettext("Respondent"),
                     "third_party": lazy_gettext("Third party")}
 ACTION_NAMES = {
@@ -187,7 +194,7 @@ def init_app(app) -> None:
         ip_type_name=lambda c: IP_TYPE_NAMES.get(c, c), party_role_name=lambda c: PARTY_ROLE_NAMES.get(c, c),
         action_name=lambda c: ACTION_NAMES.get(c, c), show_value=show_value,
         clock_state=lambda c: CLOCK_STATES.get(c, c), ROLE_NAMES=ROLE_NAMES, IP_TYPE_NAMES=IP_TYPE_NAMES,
-        PIPELINE_NAMES=PIPELINE_NAMES,
+        PIPELINE_NAMES=PIPELINE_NAMES, MEDIATION_SOURCES=MEDIATION_SOURCES,
     )
     app.jinja_env.filters["local_time"] = local_time
     app.jinja_env.add_extension("jinja2.ext.do")

@@ -3,9 +3,11 @@ from __future__ import annotations
 
 from zoneinfo import ZoneInfo
 
+from sqlalchemy import select
+
 from engine.context import Context
 from engine.errors import Forbidden, Invalid, NotFound
-from engine.models import Case, CaseNumber, IPRight, IPType, Party, PartyKind, PartyRole, Role, User
+from engine.models import Case, CaseNumber, IPRight, IPType, Party, PartyKind, PartyRole, Role, Unit, User
 from engine.models.cases import ip_type_mask
 from engine import assignment
 from engine.services import access, audit, instances, lookups, mediation, numbers, views
@@ -70,6 +72,19 @@ def open_case(ctx: Context, *, username: str, pipeline: str, unit_code: str, fie
         view = views.case_view(s, case)
         uow.commit()
     return view
+
+
+def open_choices(ctx: Context, *, username: str) -> dict:
+    """What the user may open cases as: the pipelines their roles allow and the units in their
+    scope (codes and names, their own unit first). Empty lists: they may not open cases."""
+    with ctx.uow() as uow:
+        s = uow.session
+        actor = lookups.user(s, username)
+        pipelines = [p for p, (_, roles) in PIPELINES.items() if actor.roles & roles]
+        units = s.scalars(select(Unit).where(Unit.id.in_(access.visible_unit_ids(s, actor))).order_by(Unit.id)).all()
+        return {"pipelines": pipelines,
+                "units": [{"code": u.code, "name": u.name}
+                          for u in sorted(units, key=lambda u: u.id != actor.unit_id)] if pipelines else []}
 
 
 def show_case(ctx: Context, number: str, viewer: str | None = None) -> dict:

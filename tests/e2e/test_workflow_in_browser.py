@@ -107,3 +107,26 @@ def test_admin_sees_a_workflow_diagram_and_english_works(page, login, shot):
     expect(page.get_by_role("link", name="Inbox")).to_be_visible()
     page.goto("/inbox")
     shot("09_inbox_english")
+
+
+def test_officer_registers_a_lead_from_the_navigation(page, login, shot, ctx):
+    login("daiyue.officer1")
+    page.get_by_role("link", name="登记案件").click()
+    expect(page.locator("h1")).to_contain_text("登记案件")
+    page.locator('input[name="title"]').fill("涉嫌销售假冒“泰山”牌白酒")
+    page.locator('input[name="respondent.name"]').fill("泰安市某某商贸有限公司")
+    page.locator('input[name="respondent.uscc"]').fill("123")  # a mistake: kept and marked
+    page.get_by_role("button", name="登记并开始办理").click()
+    expect(page.locator(".field-error").first).to_be_visible()  # the IP type is missing; the code is wrong
+    expect(page.locator('input[name="respondent.name"]')).to_have_value("泰安市某某商贸有限公司")
+    shot("09_new_case_with_errors")
+    page.locator('select[name="ip_type"]').select_option("trademark")
+    page.locator('input[name="respondent.uscc"]').fill("91370900MA3C0000XH")
+    page.get_by_role("button", name="登记并开始办理").click()
+    page.wait_for_url(re.compile(r"/cases/"))
+    expect(page.locator(".flash.success")).to_contain_text("已登记")
+    expect(page.locator("#tasks")).to_contain_text("线索登记")
+    shot("10_new_case_opened")
+    number = page.url.rsplit("/cases/", 1)[1]
+    from urllib.parse import unquote
+    assert cases.show_case(ctx, unquote(number))["parties"][0]["uscc"] == "91370900MA3C0000XH"

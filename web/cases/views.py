@@ -4,10 +4,11 @@ from flask import Response, current_app, flash, redirect, render_template, reque
 from flask_babel import gettext, lazy_gettext
 from flask_login import current_user, login_required
 
-from engine.errors import Invalid
-from engine.services import case_pages, uploads
+from engine.errors import Forbidden, Invalid, NotFound
+from engine.services import case_pages, cases, uploads
 from web.cases import bp
-from web.i18n import label, translate_error
+from web.cases.forms import parse_open_case
+from web.i18n import field_errors, label, translate_error
 
 
 def _ctx():
@@ -85,3 +86,28 @@ def _option(value, options: dict):
     if isinstance(value, list):
         return [label(options[v]) if v in options else v for v in value]
     return label(options[value]) if isinstance(value, str) and value in options else value
+
+
+@bp.route("/cases/new", methods=["GET", "POST"])
+@login_required
+def new():
+    """Register a case (a lead, or a dispute for mediation) and start its workflow."""
+    ctx = _ctx()
+    choices = cases.open_choices(ctx, username=current_user.username)
+    if not choices["pipelines"]:
+        raise Forbidden("{username} has no role that may open cases.", username=current_user.username)
+    if request.method == "GET":
+        values = {"pipeline": choices["pipelines"][0], "unit": choices["units"][0]["code"]}
+        return render_template("cases/new.html", choices=choices, values=values, errors={})
+    pipeline, unit_code, fields = parse_open_case(request.form)
+    values = {**request.form.to_dict(), "pipeline": pipeline, "unit": unit_code}
+    try:
+        view = cases.open_case(ctx, username=current_user.username, pipeline=pipeline, unit_code=unit_code,
+                               fields=fields)
+    except (Invalid, Forbidden, NotFound) as err:
+        errors = field_errors(err.errors) if isinstance(err, Invalid) else {}
+        status = 403 if isinstance(err, Forbidden) else 422
+        return render_template("cases/new.html", choices=choices, values=values, errors=errors,
+                               message=translate_error(err)), status
+    flash(label({"zh": f"案件 {view['number']} 已登记。", "en": f"Case {view['number']} opened."}), "success")
+    return redirect(url_for("cases.show", number=view["number"]), 303)

@@ -1,0 +1,23 @@
+"""The new-case form's posted fields as the engine's `cases.open_case` takes them."""
+from __future__ import annotations
+
+PARTY_PARTS = ("name", "kind", "uscc")
+MEDIATION_FIELDS = ("source", "court_name", "court_case_number", "referring_case", "dispute")
+
+
+def parse_open_case(posted) -> tuple[str, str, dict]:
+    """(pipeline, unit code, fields); blanks are left out for the engine to judge what is missing."""
+    text = {key: (posted.get(key) or "").strip() for key in ("title", "ip_type", "right_number", "right_holder",
+                                                            "priority")}
+    fields: dict = {key: value for key, value in text.items() if value}
+    for role in ("respondent", "complainant"):
+        party = {part: (posted.get(f"{role}.{part}") or "").strip() for part in PARTY_PARTS}
+        if party["name"] or party["uscc"]:
+            fields[role] = {part: value for part, value in party.items() if value or part != "uscc"}
+    if posted.get("is_major"):
+        fields["is_major"] = True
+    pipeline = (posted.get("pipeline") or "").strip()
+    if pipeline == "mediation":
+        intake = {key: (posted.get(f"mediation.{key}") or "").strip() for key in MEDIATION_FIELDS}
+        fields["mediation"] = {key: value for key, value in intake.items() if value}
+    return pipeline, (posted.get("unit") or "").strip(), fields
