@@ -88,6 +88,9 @@ def _option(value, options: dict):
     return label(options[value]) if isinstance(value, str) and value in options else value
 
 
+FIX_MARKED = {"zh": "请更正下面标出的内容。", "en": "Please correct what is marked below."}
+
+
 @bp.route("/cases/new", methods=["GET", "POST"])
 @login_required
 def new():
@@ -106,8 +109,9 @@ def new():
                                fields=fields)
     except (Invalid, Forbidden, NotFound) as err:
         errors = field_errors(err.errors) if isinstance(err, Invalid) else {}
+        message = FIX_MARKED if errors else translate_error(err)
         status = 403 if isinstance(err, Forbidden) else 422
         return render_template("cases/new.html", choices=choices, values=values, errors=errors,
-                               message=translate_error(err)), status
+                               message=label(message)), status
     flash(label({"zh": f"案件 {view['number']} 已登记。", "en": f"Case {view['number']} opened."}), "success")
     return redirect(url_for("cases.show", number=view["number"]), 303)
