@@ -113,6 +113,11 @@ def test_officer_registers_a_lead_from_the_navigation(page, login, shot, ctx):
     login("daiyue.officer1")
     page.get_by_role("link", name="登记案件").click()
     expect(page.locator("h1")).to_contain_text("登记案件")
+    mediation = page.locator('fieldset[data-pipeline="mediation"]')
+    expect(mediation).to_be_hidden()  # shown only for a referral to mediation
+    page.locator('select[name="pipeline"]').select_option("mediation")
+    expect(mediation).to_be_visible()
+    page.locator('select[name="pipeline"]').select_option("enforcement")
     page.locator('input[name="title"]').fill("涉嫌销售假冒“泰山”牌白酒")
     page.locator('input[name="respondent.name"]').fill("泰安市某某商贸有限公司")
     page.locator('input[name="respondent.uscc"]').fill("123")  # a mistake: kept and marked
