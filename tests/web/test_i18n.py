@@ -1,4 +1,5 @@
 """The zh catalog: compiled as a whole (not fuzzy), engine errors and marshmallow messages translated."""
+import re
 from pathlib import Path
 
 from babel.messages.pofile import read_po
@@ -13,6 +14,16 @@ def test_catalog_is_not_fuzzy_so_pybabel_compiles_it():
     with PO.open("rb") as f:
         catalog = read_po(f)
     assert not catalog.fuzzy and not any("fuzzy" in m.flags for m in catalog if m.id)
+
+
+def test_every_message_has_a_chinese_translation_naming_only_its_placeholders():
+    with PO.open("rb") as f:
+        catalog = read_po(f)
+    untranslated = [m.id for m in catalog if m.id and not m.string]
+    assert untranslated == []
+    # A translation may leave a detail out, never name one the message does not give.
+    placeholders = lambda text: set(re.findall(r"\{[^{}]*\}|%\(\w+\)s", text))  # noqa: E731
+    assert [m.id for m in catalog if m.id and not placeholders(m.string) <= placeholders(m.id)] == []
 
 
 def test_engine_errors_and_field_messages_are_translated(app):

@@ -58,7 +58,16 @@ def test_only_units_in_scope_and_pipelines_of_ones_roles_are_offered(browser, ct
     assert _case_count(ctx) == 0
     legal = browser("daiyue.legal")
     assert 'href="/cases/new"' not in legal.get("/inbox").get_data(as_text=True)
-    assert legal.get("/cases/new").status_code == 403
+    refused = legal.get("/cases/new")
+    assert refused.status_code == 403 and "没有可以登记案件的角色" in refused.get_data(as_text=True)
+
+
+def test_an_officer_referring_to_mediation_without_the_enforcement_case_is_told_why_in_chinese(browser, ctx):
+    b = browser("daiyue.officer1")
+    response = b.post("/cases/new", {**CASE, "pipeline": "mediation", "mediation.source": "party"})
+    page = response.get_data(as_text=True)
+    assert response.status_code == 403 and "执法人员只能将本单位的执法案件转调解" in page
+    assert 'value="泰安市某某商贸有限公司"' in page and _case_count(ctx) == 0
 
 
 def test_the_mediation_centre_opens_a_dispute(browser, ctx, clock):
