@@ -82,6 +82,30 @@ def latest_package(ctx: Context, number: str) -> dict:
         return package_view(ctx.settings.upload_dir, package)
 
 
+# A package's two files: its documents as one PDF, and a ZIP of the PDF, every evidence file and a manifest.
+PACKAGE_PARTS = {"pdf": ("pdf_path", "pdf_sha256", "application/pdf"),
+                 "zip": ("zip_path", "zip_sha256", "application/zip")}
+
+
+def package_file(ctx: Context, *, username: str, package_id: int, part: str) -> dict:
+    """One file of a transfer package (`pdf` or `zip`) for a user who may see its case (else
+    NotFound, audited): where it is, what to call it, its SHA-256 as recorded."""
+    with ctx.uow() as uow:
+        s = uow.session
+        user = lookups.user(s, username)
+        package = s.get(TransferPackage, package_id)
+        if package is None or part not in PACKAGE_PARTS:
+            raise NotFound("No transfer package {package_id}.", package_id=package_id)
+        case = s.get(Case, package.case_id)
+        cases.ensure_visible(ctx, s, user, case)
+        path_column, hash_column, media_type = PACKAGE_PARTS[part]
+        path = Path(ctx.settings.upload_dir) / getattr(package, path_column)
+        if not path.is_file():
+            raise NotFound("No transfer package {package_id}.", package_id=package_id)
+        return {"path": path, "filename": f"{case.number}-移送材料-{package.id}.{part}", "media_type": media_type,
+                "sha256": getattr(package, hash_column)}
+
+
 def package_view(upload_dir: Path, package: TransferPackage) -> dict:
     return {"id": package.id, "kind": package.kind, "recipient": package.recipient,
             "created_at": views.iso(package.created_at),

@@ -10,7 +10,7 @@ from sqlalchemy import select
 
 from engine.models import AuditEvent, EvidenceFile
 from engine.services import cases
-from tests.engine.services.helpers import open_task
+from tests.engine.services.helpers import PROPOSAL, complete, open_task, transfer_at_proposal
 
 PDF = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
 PNG = bytes.fromhex("89504e470d0a1a0a0000000d49484452000000010000000108060000001f15c4890000000d49444154789c63000100"
@@ -157,3 +157,19 @@ def test_bpmn_js_is_served_from_node_modules(browser):
     assert b.get("/vendor/bpmn-js/assets/diagram-js.css").status_code == 200
     assert b.get("/vendor/bpmn-js/../package.json").status_code == 404
     assert b.get("/vendor/bpmn-js/README.md").status_code == 404
+
+
+def test_a_transfer_package_downloads_from_the_case_page_for_those_who_may_see_the_case(browser, ctx):
+    number = transfer_at_proposal(ctx)
+    complete(ctx, number, "propose_criminal_transfer", "daiyue.officer1", **PROPOSAL)
+    complete(ctx, number, "approve_criminal_transfer", "daiyue.head", decision="approve", opinion="同意移送")
+    package = cases.show_case(ctx, number)["transfer_packages"][0]
+    b = browser("daiyue.officer1")
+    page = b.get(f"/cases/{quote(number, safe='')}").get_data(as_text=True)
+    assert "移送材料" in page and f'/transfer-packages/{package["id"]}.zip' in page
+    pdf, archive = (b.get(f"/transfer-packages/{package['id']}.{part}") for part in ("pdf", "zip"))
+    assert pdf.status_code == 200 and pdf.data.startswith(b"%PDF") and pdf.mimetype == "application/pdf"
+    assert archive.status_code == 200 and hashlib.sha256(archive.data).hexdigest() == package["zip_sha256"]
+    assert "attachment" in archive.headers["Content-Disposition"]
+    assert browser("taishan.officer1").get(f"/transfer-packages/{package['id']}.zip").status_code == 404
+    assert b.get(f"/transfer-packages/{package['id'] + 1}.zip").status_code == 404

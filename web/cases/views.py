@@ -5,7 +5,7 @@ from flask_babel import gettext, lazy_gettext
 from flask_login import current_user, login_required
 
 from engine.errors import Forbidden, Invalid, NotFound
-from engine.services import case_pages, cases, uploads
+from engine.services import case_pages, cases, transfers, uploads
 from web.cases import bp
 from web.cases.forms import parse_open_case
 from web.i18n import field_errors, label, translate_error
@@ -53,7 +53,19 @@ def upload(number: str):
 @login_required
 def download(file_id: int):
     """A case file, for users who may see its case."""
-    found = uploads.download(_ctx(), username=current_user.username, file_id=file_id)
+    return _send(uploads.download(_ctx(), username=current_user.username, file_id=file_id))
+
+
+@bp.get("/transfer-packages/<id:package_id>.<any(pdf, zip):part>")
+@login_required
+def transfer_package(package_id: int, part: str):
+    """A transfer package's PDF or ZIP (移送材料), for users who may see its case."""
+    found = transfers.package_file(_ctx(), username=current_user.username, package_id=package_id, part=part)
+    return _send(found)
+
+
+def _send(found: dict):
+    """A stored file as an attachment, never cached by the browser."""
     response = send_file(found["path"], mimetype=found["media_type"], as_attachment=True,
                          download_name=found["filename"], etag=found["sha256"], max_age=0)
     response.headers["Cache-Control"] = "private, no-store"

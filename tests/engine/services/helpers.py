@@ -1,5 +1,6 @@
 """Small helpers for service tests."""
 from engine.services import cases, tasks
+from engine.services.demo import drive
 
 CASE_FIELDS = {
     "title": "涉嫌销售侵犯注册商标专用权的商品", "ip_type": "trademark", "right_number": "第1234567号",
@@ -29,3 +30,16 @@ def complete_task(ctx, task: dict, user: str, **data) -> dict:
     from engine.forms.samples import sample_submission
     payload = sample_submission(ctx.forms.get(task["form"]), data)
     return tasks.complete(ctx, username=user, task_id=task["id"], data=payload)
+
+
+POLICE = "泰安市公安局岱岳分局"
+PROPOSAL = {"suspected_offence": "销售假冒注册商标的商品罪", "reasons": "销售金额逾五万元，涉嫌犯罪",
+            "police_body": POLICE, "officer_1": "张三 37090001", "officer_2": "李四 37090002"}
+
+
+def transfer_at_proposal(ctx) -> str:
+    """A case whose unit head has just decided to transfer it to the police."""
+    number = open_case(ctx)["number"]
+    drive(ctx, number, {}, until="approve_proposal")
+    complete(ctx, number, "approve_proposal", "daiyue.head", decision="transfer")
+    return number

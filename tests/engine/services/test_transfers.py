@@ -19,12 +19,9 @@ from engine.runtime.stepper import WorkflowFailed
 from engine.services import cases, definitions, evidence, lookups, messages, tasks, transfers
 from engine.services.demo import drive
 
-from .helpers import complete, open_case, open_task
+from .helpers import POLICE, PROPOSAL, complete, open_case, open_task, transfer_at_proposal
 
-POLICE = "泰安市公安局岱岳分局"
 POLICE_NUMBER = "岱公（经）受案字〔2026〕118号"
-PROPOSAL = {"suspected_offence": "销售假冒注册商标的商品罪", "reasons": "销售金额逾五万元，涉嫌犯罪",
-            "police_body": POLICE, "officer_1": "张三 37090001", "officer_2": "李四 37090002"}
 RECEIPT = {"police_body": POLICE, "receipt_number": POLICE_NUMBER}
 
 
@@ -45,13 +42,6 @@ def add_evidence(ctx, number) -> dict[str, str]:
     for name, (content, kind) in files.items():
         evidence.add_file(ctx, username="daiyue.officer1", number=number, filename=name, content=content, kind=kind)
     return {name: hashlib.sha256(content).hexdigest() for name, (content, _) in files.items()}
-
-
-def transfer_at_proposal(ctx) -> str:
-    number = open_case(ctx)["number"]
-    drive(ctx, number, {}, until="approve_proposal")
-    complete(ctx, number, "approve_proposal", "daiyue.head", decision="transfer")
-    return number
 
 
 # ------------------------------------------------------------------ criminal transfer
