@@ -135,3 +135,24 @@ def test_officer_registers_a_lead_from_the_navigation(page, login, shot, ctx):
     number = page.url.rsplit("/cases/", 1)[1]
     from urllib.parse import unquote
     assert cases.show_case(ctx, unquote(number))["parties"][0]["uscc"] == "91370900MA3C0000XH"
+
+
+def test_officer_downloads_the_transfer_package_from_the_case_page(page, login, shot, ctx):
+    import hashlib
+    from urllib.parse import quote
+    from tests.engine.services.helpers import PROPOSAL, complete, transfer_at_proposal
+    number = transfer_at_proposal(ctx)
+    complete(ctx, number, "propose_criminal_transfer", "daiyue.officer1", **PROPOSAL)
+    complete(ctx, number, "approve_criminal_transfer", "daiyue.head", decision="approve", opinion="同意移送")
+    package = cases.show_case(ctx, number)["transfer_packages"][0]
+    login("daiyue.officer1")
+    page.goto(f"/cases/{quote(number, safe='')}")
+    section = page.locator("#transfer-packages")
+    expect(section).to_contain_text("移送材料")
+    section.scroll_into_view_if_needed()
+    shot("11_case_transfer_packages")
+    with page.expect_download() as download:
+        section.get_by_role("link", name="ZIP").click()
+    saved = download.value.path()
+    assert hashlib.sha256(open(saved, "rb").read()).hexdigest() == package["zip_sha256"]
+    assert download.value.suggested_filename.endswith(".zip")
