@@ -143,14 +143,29 @@ def _field_message(text: str) -> str:
     return text
 
 
+# The parts of composite fields (a party, an IP right, a mediation intake), named in their messages.
+PART_LABELS = {
+    "name": {"zh": "名称", "en": "Name"}, "kind": {"zh": "类型", "en": "Kind"},
+    "uscc": {"zh": "统一社会信用代码", "en": "Credit code"}, "ip_type": {"zh": "知识产权类型", "en": "IP type"},
+    "number": {"zh": "编号", "en": "Number"}, "holder": {"zh": "权利人", "en": "Right holder"},
+    "source": {"zh": "来源", "en": "Source"}, "court_name": {"zh": "法院名称", "en": "Court"},
+    "court_case_number": {"zh": "法院案号", "en": "Court case number"},
+    "referring_case": {"zh": "转调解的执法案件编号", "en": "Referring case"},
+    "dispute": {"zh": "纠纷概要", "en": "The dispute"},
+}
+
+
 def field_errors(errors: dict) -> dict[str, list[str]]:
-    """Flatten marshmallow's nested messages to translated lists per top-level field."""
+    """Flatten marshmallow's nested messages to translated lists per top-level field; a message
+    of a part of the field (a party's credit code) starts with that part's name."""
     out: dict[str, list[str]] = {}
+    colon = "：" if lang() == "zh" else ": "
 
     def walk(value, into: list[str], prefix: str = ""):
         if isinstance(value, dict):
             for key, inner in value.items():
-                walk(inner, into, f"{key}: " if not str(key).isdigit() else prefix)
+                part = label(PART_LABELS.get(str(key), str(key)))
+                walk(inner, into, part + colon if not str(key).isdigit() else prefix)
         elif isinstance(value, (list, tuple)):
             for item in value:
                 walk(item, into, prefix)

@@ -32,4 +32,16 @@ def test_engine_errors_and_field_messages_are_translated(app):
         errors = field_errors({"a": ["Missing data for required field."], "b": ["Longer than maximum length 5."],
                                "p": {"uscc": ["Not a valid unified social credit code (check character mismatch)."]}})
         assert errors == {"a": ["此项为必填项。"], "b": ["最多 5 个字符。"],
-                          "p": ["uscc: 统一社会信用代码无效（校验码不符）。"]}
+                          "p": ["统一社会信用代码：统一社会信用代码无效（校验码不符）。"]}
+
+
+def test_a_parts_message_names_the_part_in_the_users_language(app):
+    from flask import session
+    from flask_babel import refresh
+    nested = {"respondent": {"name": ["Missing data for required field."], "extra": ["Unknown field."]}}
+    with app.test_request_context("/"):
+        assert field_errors(nested) == {"respondent": ["名称：此项为必填项。", "extra：未知字段。"]}
+        session["lang"] = "en"
+        refresh()
+        assert field_errors(nested) == {"respondent": ["Name: Missing data for required field.",
+                                                       "extra: Unknown field."]}
