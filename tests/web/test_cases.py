@@ -173,3 +173,13 @@ def test_a_transfer_package_downloads_from_the_case_page_for_those_who_may_see_t
     assert "attachment" in archive.headers["Content-Disposition"]
     assert browser("taishan.officer1").get(f"/transfer-packages/{package['id']}.zip").status_code == 404
     assert b.get(f"/transfer-packages/{package['id'] + 1}.zip").status_code == 404
+
+
+def test_the_case_page_shows_each_time_limit_once_at_its_latest_round(browser, case_at, ctx):
+    number = case_at("approve_proposal", legal_review=[{"opinion": "return"}] * 2 + [{"opinion": "agree"}])
+    assert [c["rule"] for c in cases.show_case(ctx, number)["clocks"]].count("legal_review") == 3
+    page = browser("daiyue.officer1").get(f"/cases/{quote(number, safe='')}").get_data(as_text=True)
+    section = page[page.index('id="clocks"'):]
+    section = section[:section.index("</section>")]
+    assert section.count('data-rule="legal_review"') == 1 and "第3轮" in section
+    assert section.count('data-rule="filing_decision"') == 1 and "第1轮" not in section
