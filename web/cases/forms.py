@@ -1,7 +1,12 @@
 """The new-case form's posted fields as the engine's `cases.open_case` takes them."""
 from __future__ import annotations
 
-PARTY_PARTS = ("name", "kind", "uscc")
+from engine.forms.definitions import FieldDef
+from web.tasks.forms import COMPOSITE
+
+# Shown with the task forms' party input (templates/tasks/fields.html).
+PARTIES = (FieldDef("respondent", "party", {"zh": "被投诉人 / 当事人", "en": "Respondent"}),
+           FieldDef("complainant", "party", {"zh": "投诉人 / 申请人", "en": "Complainant / applicant"}))
 MEDIATION_FIELDS = ("source", "court_name", "court_case_number", "referring_case", "dispute")
 
 
@@ -10,9 +15,9 @@ def parse_open_case(posted) -> tuple[str, str, dict]:
     text = {key: (posted.get(key) or "").strip() for key in ("title", "ip_type", "right_number", "right_holder",
                                                             "priority")}
     fields: dict = {key: value for key, value in text.items() if value}
-    for role in ("respondent", "complainant"):
-        party = {part: (posted.get(f"{role}.{part}") or "").strip() for part in PARTY_PARTS}
-        if party["name"] or party["uscc"]:
+    for role in (f.name for f in PARTIES):
+        party = {part: (posted.get(f"{role}.{part}") or "").strip() for part in COMPOSITE["party"]}
+        if party["name"] or party["uscc"]:  # the kind is always chosen: alone it is no party
             fields[role] = {part: value for part, value in party.items() if value or part != "uscc"}
     if posted.get("is_major"):
         fields["is_major"] = True

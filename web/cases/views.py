@@ -7,7 +7,7 @@ from flask_login import current_user, login_required
 from engine.errors import Forbidden, Invalid, NotFound
 from engine.services import case_pages, cases, transfers, uploads
 from web.cases import bp
-from web.cases.forms import parse_open_case
+from web.cases.forms import PARTIES, parse_open_case
 from web.i18n import field_errors, label, translate_error
 
 
@@ -113,9 +113,9 @@ def new():
         raise Forbidden("{username} has no role that may open cases.", username=current_user.username)
     if request.method == "GET":
         values = {"pipeline": choices["pipelines"][0], "unit": choices["units"][0]["code"]}
-        return render_template("cases/new.html", choices=choices, values=values, errors={})
+        return render_template("cases/new.html", choices=choices, parties=PARTIES, values=values, errors={})
     pipeline, unit_code, fields = parse_open_case(request.form)
-    values = {**request.form.to_dict(), "pipeline": pipeline, "unit": unit_code}
+    values = {**request.form.to_dict(), **fields, "pipeline": pipeline, "unit": unit_code}
     try:
         view = cases.open_case(ctx, username=current_user.username, pipeline=pipeline, unit_code=unit_code,
                                fields=fields)
@@ -123,7 +123,7 @@ def new():
         errors = field_errors(err.errors) if isinstance(err, Invalid) else {}
         message = FIX_MARKED if errors else translate_error(err)
         status = 403 if isinstance(err, Forbidden) else 422
-        return render_template("cases/new.html", choices=choices, values=values, errors=errors,
+        return render_template("cases/new.html", choices=choices, parties=PARTIES, values=values, errors=errors,
                                message=label(message)), status
     flash(label({"zh": f"案件 {view['number']} 已登记。", "en": f"Case {view['number']} opened."}), "success")
     return redirect(url_for("cases.show", number=view["number"]), 303)
