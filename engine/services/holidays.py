@@ -6,6 +6,7 @@ changes are returned, audited on each affected case and in one `holiday.*` event
 from __future__ import annotations
 
 from datetime import date
+from functools import lru_cache
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -24,7 +25,15 @@ def load_calendar(session: Session) -> HolidayCalendar:
     """The calendar clocks use: package data plus table overrides; a year without data
     counts weekends only and is reported in every due date it affects (`gap_years`)."""
     rows = session.execute(select(Holiday.day, Holiday.kind, Holiday.name).order_by(Holiday.day)).all()
-    return HolidayCalendar([DayOverride(day, kind, name) for day, kind, name in rows], on_gap="weekends")
+    return _calendar(tuple(DayOverride(day, kind, name) for day, kind, name in rows))
+
+
+@lru_cache(maxsize=4)
+def _calendar(overrides: tuple[DayOverride, ...]) -> HolidayCalendar:
+    """One calendar per distinct table content: it memoises the days it has looked up, which
+    a new calendar per clock start would look up again. The table is still read every time,
+    so an edit made by another process is seen at once."""
+    return HolidayCalendar(overrides, on_gap="weekends")
 
 
 def coverage(ctx: Context, years: list[int] | None = None) -> dict:
