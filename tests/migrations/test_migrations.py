@@ -98,3 +98,32 @@ def test_audit_log_refuses_update_and_delete(ctx, clock):
                 conn.execute(text(sql))
     with ctx.db.connect() as conn:
         assert conn.execute(text("SELECT count(*) FROM audit_events WHERE action = 'test.event'")).scalar() == 1
+
+
+def _state_compression(db) -> str | None:
+    """What PostgreSQL compresses new instance states with ('l' LZ4, '' the server default)."""
+    with db.connect() as conn:
+        return conn.execute(text("SELECT attcompression FROM pg_attribute WHERE attrelid = "
+                                 "'workflow_instances'::regclass AND attname = 'state'")).scalar_one()
+
+
+def test_instance_states_written_before_and_after_lz4_both_load(ctx, db_url):
+    from engine.runtime.warm_runs import WarmRuns
+    from tests.engine.services.helpers import complete, open_case
+    db = _engine(db_url)
+    migrate.downgrade(db, "0008")
+    if db.dialect.name == "postgresql":
+        assert _state_compression(db) == ""
+    number = open_case(ctx)["number"]  # its state is written as 0008 stores it
+    migrate.upgrade(db)
+    ctx.runs = WarmRuns()  # nothing kept in memory: the step reads the state written before
+    complete(ctx, number, None, "daiyue.officer1")
+    ctx.runs = WarmRuns()
+    complete(ctx, number, None, "daiyue.officer1")
+    if db.dialect.name == "postgresql":
+        assert _state_compression(db) == "l"
+        with db.connect() as conn:
+            stored = conn.execute(text("SELECT pg_column_compression(i.state) FROM workflow_instances i "
+                                       "JOIN cases c ON c.id = i.case_id WHERE c.number = :n"), {"n": number})
+            assert stored.scalar_one() == "lz4"
+    db.dispose()
