@@ -63,6 +63,7 @@ class WorkflowRun:
         # without asking the database.
         self.completed_ids: set[str] = set()
         self.ready_at_load: set[str] = set()
+        self.is_new = False  # started by this run, never saved
 
     @classmethod
     def start(cls, specs: ProcessSpecs, data: dict, script_engine, rewind_depth: int = 40) -> "WorkflowRun":
@@ -70,6 +71,7 @@ class WorkflowRun:
         start = wf.get_next_task(state=TaskState.READY)
         start.set_data(**data)
         run = cls(wf, rewind_depth)
+        run.is_new = True
         run.advance()
         return run
 

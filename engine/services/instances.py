@@ -66,6 +66,7 @@ def load(ctx: Context, session: Session, instance: WorkflowInstance, case: Case,
     kept = ctx.runs.take(instance.id, instance.version)
     if kept is not None:
         return WorkflowRun.resume(kept, script_engine, ctx.settings.rewind_depth)
+    # A caller that read the row without its state (tasks._lock_step) reads it now.
     specs = definitions.specs_by_id(session, instance.definition_id)
     return WorkflowRun.load(instance.state, specs, script_engine, ctx.settings.rewind_depth)
 
@@ -77,7 +78,7 @@ def save(session: Session, instance: WorkflowInstance, case: Case, run: Workflow
     Messages the step threw are delivered afterwards, in the same transaction (needs `ctx`).
     """
     outbox = run.drain_messages()
-    started = not instance.state
+    started = run.is_new
     _write_instance(session, instance, run, now)
     if ctx is not None:  # the next step of this instance in this process starts from it
         after_commit.add(session, partial(ctx.runs.keep, instance.id, instance.version, run.workflow))

@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 from sqlalchemy import bindparam, func, or_, select, update
-from sqlalchemy.orm import Session, aliased, joinedload
+from sqlalchemy.orm import Session, aliased, defer, joinedload
 from sqlalchemy.orm.exc import StaleDataError
 
 from engine.context import Context
@@ -93,7 +93,9 @@ def _lock_step_statement():
             .join(WorkflowInstance, HumanTask.instance_id == WorkflowInstance.id)
             .join(Case, HumanTask.case_id == Case.id)
             .join(User, User.username == bindparam("username"))
-            .options(joinedload(User.role_rows))
+            .options(joinedload(User.role_rows),
+                     # kept in memory after this process's last step of it; else read on demand
+                     defer(WorkflowInstance.state))
             .where(HumanTask.id == bindparam("task_id"))
             .with_for_update(of=[HumanTask, WorkflowInstance])
             .execution_options(populate_existing=True))

@@ -9,6 +9,7 @@ from sqlalchemy import event, func, select
 from engine.context import build_context
 from engine.errors import Forbidden, Invalid, NotFound, TaskAlreadyCompleted
 from engine.models import AuditEvent, CaseClock, HumanTask, WorkflowInstance
+from engine.runtime.warm_runs import WarmRuns
 from engine.services import cases, tasks
 from engine.services.demo import drive
 
@@ -225,6 +226,17 @@ def test_completing_a_step_sends_a_bounded_number_of_statements(ctx):
     # the case's running clocks. Which of the instance's tasks are open comes from the
     # workflow state, not a query.
     assert sent.count("SELECT") <= 2, sent
+
+
+def test_a_step_in_a_process_that_did_not_save_the_workflow_reads_its_state_once_more(ctx):
+    number = open_case(ctx)["number"]
+    complete(ctx, number, "register_lead", "daiyue.officer1")
+    task = open_task(ctx, number, "verify_lead")
+    ctx.runs = WarmRuns()  # as in another web worker
+    with statements(ctx) as sent:
+        result = complete_task(ctx, task, "daiyue.officer1")
+    assert [t["step"] for t in result["next_tasks"]] == ["decide_filing"]
+    assert sent.count("SELECT") <= 3, sent  # the locking read leaves the state out: most steps have it warm
 
 
 def test_a_step_loads_only_the_running_clocks_however_many_rounds_the_case_went(ctx):
