@@ -108,7 +108,11 @@ class ClockExtension(Base):
 
 
 class ClockEvent(Base):
-    """The history of a clock: started, paused, resumed, extended, recomputed, warned, breached, met."""
+    """What happened to a clock while it ran: paused, resumed, extension requested and decided,
+    recomputed, warned, breached, escalated. Its start and stop are the clock row's own
+    started_at, stopped_at and state (written by the workflow step that started or stopped
+    it, which the case's audit log records). Clocks started before 2026-12-07 also have
+    them as events "started", "met" and "cancelled"."""
 
     __tablename__ = "clock_events"
     __table_args__ = (UniqueConstraint("clock_id", "kind", "dedup"),)

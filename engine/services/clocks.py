@@ -182,9 +182,7 @@ def start(session: Session, cal, case: Case, rule: ClockRule, now: datetime) -> 
                       state="running", length=rule.length, unit=rule.unit, extension=0,
                       start_date=local_date(now), started_at=now, updated_at=now, pauses=[])
     _apply(cal, clock, rule, now)
-    insert_now(session, clock)
-    # In the clock's own history, not the case timeline: starting follows from the step itself.
-    _event(session, clock, now, "started", details={"rule": rule.id})
+    insert_now(session, clock)  # its start is the row's started_at: no clock event (see ClockEvent)
     return clock
 
 
@@ -192,7 +190,8 @@ _STOPPED = RowUpdate(CaseClock.__table__, ("state", "stopped_at", "next_check_at
 
 
 def stop(session: Session, clock: CaseClock, now: datetime, how: str) -> None:
-    """met (the stop step was done; a breached clock stays breached), or cancelled."""
+    """met (the stop step was done; a breached clock stays breached), or cancelled; recorded
+    in the row's stopped_at and state only, as the start is (see ClockEvent)."""
     paused = clock.state == "paused"  # only a paused clock has an open pause
     state, breached_at = clock.state, clock.breached_at
     if how == "cancelled":
@@ -206,7 +205,6 @@ def stop(session: Session, clock: CaseClock, now: datetime, how: str) -> None:
     for pause in clock.pauses if paused else ():
         if pause.last_day is None:
             pause.last_day = local_date(now)
-    _event(session, clock, now, "met" if how == "met" else "cancelled", details={"state": clock.state})
 
 
 def set_task_due(session: Session, case_id: int, cat: Catalogue, tasks: list[HumanTask] | None = None,

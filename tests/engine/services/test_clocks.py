@@ -74,7 +74,7 @@ def test_pause_for_appraisal_and_resume(ctx, opened, clock):
     assert actions[-2:] == ["clock.paused", "clock.resumed"]
     with ctx.uow() as uow:
         kinds = uow.session.scalars(select(ClockEvent.kind).order_by(ClockEvent.id)).all()
-    assert kinds == ["started", "paused", "resumed"]
+    assert kinds == ["paused", "resumed"]  # the start is the clock row's started_at
 
 
 def test_only_the_rules_pause_reasons_and_handlers_may_pause(ctx, opened):
@@ -196,3 +196,13 @@ def test_an_extension_approved_after_the_breach_puts_the_clock_back_in_time(ctx,
     assert sweeps.sweep_clocks(ctx)["breached"] == 1  # late again: a new breach, recorded once
     clock.set(datetime(2026, 10, 29, 16, tzinfo=timezone.utc))
     assert sweeps.sweep_clocks(ctx)["escalated"] == 1
+
+
+def test_a_case_run_to_its_end_in_time_keeps_its_clocks_start_and_stop_on_their_rows_only(ctx, opened):
+    view = drive(ctx, opened, {})
+    assert view["status"] != "open"
+    shown = view["clocks"]
+    assert len(shown) >= 3 and all(c["started_at"] and c["stopped_at"] for c in shown)
+    assert {c["state"] for c in shown} <= {"met", "cancelled"}
+    with ctx.uow() as uow:  # one row written per start and per stop, no event row beside it
+        assert uow.session.scalar(select(func.count()).select_from(ClockEvent)) == 0
