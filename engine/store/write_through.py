@@ -2,53 +2,81 @@
 
 A workflow step writes a few columns of rows it already holds (its task, instance and
 case) and inserts its new task rows. Through the unit of work that bookkeeping costs more
-than the statements themselves; here Core statements write them and the objects take the
-written values as their loaded state, so later reads and flushes in the transaction see
-what was written.
+than the statements themselves; here Core statements, built once, write them and the
+objects take the written values as their loaded state, so later reads and flushes in the
+transaction see what was written. Each write comes as a `Write` (`RowUpdate.bound`,
+`inserting`) plus the step that applies its outcome to the object (`RowUpdate.took`,
+`adopt`), so that several can go to the database together (engine/store/together.py);
+`RowUpdate.run` and `insert_now` write one at once.
 """
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, NamedTuple
 
 from sqlalchemy import Table, bindparam, inspect, insert, update
 from sqlalchemy.orm import Session, make_transient_to_detached
 from sqlalchemy.orm.attributes import set_committed_value
 
 
+class Write(NamedTuple):
+    """An INSERT or UPDATE … RETURNING id, built once, and its parameters for one row.
+
+    Bind names start with the statement's own prefix, so that the writes of one batch can be
+    sent as one statement."""
+    statement: Any
+    params: dict[str, Any]
+
+
 class RowUpdate:
     """UPDATE `table` SET `columns` WHERE id = :id [AND each of `guards` equals its value]."""
 
-    def __init__(self, table: Table, columns: tuple[str, ...], guards: tuple[str, ...] = ()):
+    def __init__(self, table: Table, columns: tuple[str, ...], guards: tuple[str, ...] = (), name: str = ""):
         self.columns = columns
-        where = [table.c.id == bindparam("k_id")] + [table.c[g] == bindparam(f"k_{g}") for g in guards]
-        # Bind names differ from column names: SQLAlchemy reserves those for its own SET binds.
-        self.statement = update(table).where(*where).values({c: bindparam(f"v_{c}") for c in columns})
+        self.guards = guards
+        self.prefix = f"{name or table.name}_"  # two updates of one table written together need two names
+        where = [table.c.id == bindparam(self.prefix + "k_id")]
+        where += [table.c[g] == bindparam(f"{self.prefix}k_{g}") for g in guards]
+        self.statement = (update(table).where(*where)
+                          .values({c: bindparam(f"{self.prefix}v_{c}") for c in columns}).returning(table.c.id))
 
-    def run(self, session: Session, obj: Any, values: dict[str, Any], **guards: Any) -> bool:
-        """Write `values` (every column of this statement) to `obj`'s row; False if the guards
-        did not match (nothing written, `obj` untouched)."""
-        params = {f"v_{c}": values[c] for c in self.columns}
-        params["k_id"] = obj.id
-        params.update((f"k_{g}", v) for g, v in guards.items())
-        if session.execute(self.statement, params).rowcount != 1:
-            return False
+    def bound(self, obj: Any, values: dict[str, Any], **guards: Any) -> Write:
+        """The UPDATE of `obj`'s row to `values` (every column of this statement): it returns
+        the row's id, or nothing if the guards did not match."""
+        params = {f"{self.prefix}v_{c}": values[c] for c in self.columns}
+        params[self.prefix + "k_id"] = obj.id
+        params.update((f"{self.prefix}k_{g}", guards[g]) for g in self.guards)
+        return Write(self.statement, params)
+
+    @staticmethod
+    def took(obj: Any, values: dict[str, Any]) -> None:
+        """`obj` holds `values` as written (no change left to flush)."""
         for column, value in values.items():
             set_committed_value(obj, column, value)
+
+    def run(self, session: Session, obj: Any, values: dict[str, Any], **guards: Any) -> bool:
+        """Write `values` to `obj`'s row now; False if the guards did not match (nothing
+        written, `obj` untouched)."""
+        if session.execute(*self.bound(obj, values, **guards)).first() is None:
+            return False
+        self.took(obj, values)
         return True
 
 
-_INSERTS: dict[Table, object] = {}
+_INSERTS: dict[tuple[Table, int], Any] = {}
 
 
-def insert_now(session: Session, obj: Any) -> None:
-    """INSERT a new object's row at once (its id from RETURNING) and add the object to the
-    session as if it had been loaded: later changes to it flush as UPDATEs."""
+def inserting(obj: Any, slot: int = 0) -> Write:
+    """The INSERT of a new object's row, returning its id; fills in the Python-side defaults
+    the unit of work would have on `obj`. Rows of one table written together each need their
+    own `slot` (0, 1, …)."""
     mapper = inspect(type(obj))
     table = mapper.local_table
-    statement = _INSERTS.get(table)
+    prefix = f"{table.name}{slot}_"
+    statement = _INSERTS.get((table, slot))
     if statement is None:
-        statement = _INSERTS[table] = insert(table).returning(table.c.id)
-    values = {}
+        statement = _INSERTS[table, slot] = insert(table).values(
+            {c.key: bindparam(prefix + c.key) for c in table.columns if not c.primary_key}).returning(table.c.id)
+    params = {}
     for prop in mapper.column_attrs:
         column = prop.columns[0]
         if column.primary_key:
@@ -59,7 +87,18 @@ def insert_now(session: Session, obj: Any) -> None:
             setattr(obj, prop.key, value)
         elif prop.key not in obj.__dict__:
             setattr(obj, prop.key, None)  # else it would count as expired and reload on first read
-        values[column.key] = value
-    obj.id = session.execute(statement, values).scalar_one()
+        params[prefix + column.key] = value
+    return Write(statement, params)
+
+
+def adopt(session: Session, obj: Any, row_id: int) -> None:
+    """Add `obj`, whose row was inserted with id `row_id`, to the session as if it had been
+    loaded: later changes to it flush as UPDATEs."""
+    obj.id = row_id
     make_transient_to_detached(obj)
     session.add(obj)
+
+
+def insert_now(session: Session, obj: Any) -> None:
+    """INSERT a new object's row at once and add the object to the session (see `adopt`)."""
+    adopt(session, obj, session.execute(*inserting(obj)).scalar_one())

@@ -1,0 +1,55 @@
+"""Independent writes sent together: one statement on PostgreSQL, each one's rows reported."""
+import pytest
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+
+from engine.models import Case
+from engine.store.together import write_together
+from engine.store.write_through import RowUpdate, adopt, inserting
+
+from .test_write_through import new_case, statements
+
+STATUS = RowUpdate(Case.__table__, ("status",), guards=("status",))
+OTHER_STATUS = RowUpdate(Case.__table__, ("status",), guards=("status",), name="other_case")
+
+
+def test_each_statement_reports_the_rows_it_wrote_and_all_are_written(ctx, clock):
+    with ctx.uow() as uow:
+        s = uow.session
+        first, second, third = (new_case(s, clock) for _ in range(3))
+        second.number, third.number = "泰岱市监知登〔2026〕901号", "泰岱市监知登〔2026〕902号"
+        first_id, second_id = (row_id for [row_id] in write_together(s, [inserting(first), inserting(second, 1)]))
+        adopt(s, first, first_id)
+        adopt(s, second, second_id)
+        with statements(ctx) as sent:
+            written = write_together(s, [STATUS.bound(first, {"status": "closed"}, status="open"),
+                                         OTHER_STATUS.bound(second, {"status": "closed"}, status="suspended"),
+                                         inserting(third)])
+        assert written[0] == [first.id] and written[1] == []  # the second's guard did not match
+        [[third_id]] = written[2:]
+        assert len(sent) == (1 if s.get_bind().dialect.name == "postgresql" else 3), sent
+        uow.commit()
+    with ctx.uow() as uow:
+        stored = dict(uow.session.execute(select(Case.id, Case.status).where(
+            Case.id.in_([first_id, second_id, third_id]))).tuples().all())
+    assert stored == {first_id: "closed", second_id: "open", third_id: "open"}
+
+
+def test_a_failing_statement_fails_the_batch_and_its_transaction_writes_nothing(ctx, clock):
+    with ctx.uow() as uow:
+        s = uow.session
+        first, twin = new_case(s, clock), new_case(s, clock)  # the same case number twice
+        with pytest.raises(IntegrityError):
+            write_together(s, [inserting(first), inserting(twin, 1)])
+    with ctx.uow() as uow:
+        assert uow.session.scalar(select(Case.id).where(Case.number == first.number)) is None
+
+
+def test_two_writes_with_the_same_bind_names_are_refused_before_anything_is_sent(ctx, clock):
+    with ctx.uow() as uow:
+        s = uow.session
+        first, second = new_case(s, clock), new_case(s, clock)
+        second.number = "泰岱市监知登〔2026〕901号"
+        with statements(ctx) as sent, pytest.raises(ValueError, match="distinct bind names"):
+            write_together(s, [inserting(first), inserting(second)])  # both in slot 0
+        assert sent == []
