@@ -4,10 +4,11 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Iterable
 
-from sqlalchemy import insert
+from sqlalchemy import bindparam, insert
 from sqlalchemy.orm import Session
 
 from engine.models import AuditEvent, Case, HumanTask, User
+from engine.store.write_through import Write
 
 
 def record(session: Session, *, at: datetime, action: str, actor: User | None = None,
@@ -20,13 +21,24 @@ def record(session: Session, *, at: datetime, action: str, actor: User | None = 
     return event
 
 
-_INSERT = insert(AuditEvent.__table__)
+_TABLE = AuditEvent.__table__
+_INSERT = insert(_TABLE)
 
 
 def append(session: Session, **values) -> None:
     """Insert one event (columns as for `row`) at once, outside the unit of work: for the step
     path, where the ids it names are already in the database."""
     session.execute(_INSERT, row(**values))
+
+
+_COLUMNS = ("at", "action", "actor_id", "case_id", "task_id", "before", "after", "details")
+_INSERT_RETURNING = insert(_TABLE).values({c: bindparam(f"audit_{c}") for c in _COLUMNS}).returning(_TABLE.c.id)
+
+
+def inserting(**values) -> Write:
+    """The INSERT of one event (columns as for `row`), to send with other writes
+    (engine/store/together.py)."""
+    return Write(_INSERT_RETURNING, {f"audit_{c}": v for c, v in row(**values).items()})
 
 
 def row(*, at: datetime, action: str, actor_id: int | None = None, case_id: int | None = None,

@@ -17,7 +17,8 @@ from engine.runtime.script_engine import OperatorScriptEngine
 from engine.runtime.specs import HumanStep
 from engine.runtime.stepper import Message, WorkflowFailed, WorkflowRun
 from engine.store import after_commit
-from engine.store.write_through import RowUpdate, insert_now
+from engine.store.together import write_together
+from engine.store.write_through import RowUpdate, adopt, inserting
 from engine.services import clocks, definitions, messages
 from engine.services.operators import operators_for
 
@@ -78,16 +79,27 @@ def save(session: Session, instance: WorkflowInstance, case: Case, run: Workflow
     Messages the step threw are delivered afterwards, in the same transaction (needs `ctx`).
     """
     outbox = run.drain_messages()
-    started = run.is_new
-    _write_instance(session, instance, run, now)
+    read_version = instance.version
+    instance_values = _instance_values(instance, run, now)
+    _INSTANCE_STATE.took(instance, instance_values)  # what the clocks and the case see; written below
     if ctx is not None:  # the next step of this instance in this process starts from it
         after_commit.add(session, partial(ctx.runs.keep, instance.id, instance.version, run.workflow))
     process_id = definitions.process_id_of(session, instance.definition_id)
     opened = _sync_tasks(session, instance, process_id, case, run, now)
-    _update_case(session, case, instance, opened, now)
-    clocks.on_step(session, case, instance, process_id, set(run.completed_steps), opened, now, started=started)
-    for row in opened:  # with their due dates set
-        insert_now(session, row)
+    case_values = _case_progress(session, case, instance, opened, now)
+    clocks.on_step(session, case, instance, process_id, set(run.completed_steps), opened, now, started=run.is_new)
+    # The instance (checked against the version this transaction read), the case and the
+    # new task rows with their due dates: one round trip.
+    writes = [_INSTANCE_STATE.bound(instance, instance_values, version=read_version)]
+    if case_values is not None:
+        writes.append(_CASE_PROGRESS.bound(case, case_values))
+    written = write_together(session, writes + [inserting(row, slot) for slot, row in enumerate(opened)])
+    if not written[0]:
+        raise StaleDataError(f"Workflow instance {instance.id} was changed by another transaction.")
+    if case_values is not None:
+        _CASE_PROGRESS.took(case, case_values)
+    for row, [row_id] in zip(opened, written[len(writes):]):
+        adopt(session, row, row_id)
     session.flush()  # what else the step added (clocks, numbers, messages' records)
     if outbox:
         messages.deliver_all(ctx, session, case, instance, outbox, now, actor, depth)
@@ -98,21 +110,20 @@ _INSTANCE_STATE = RowUpdate(WorkflowInstance.__table__, (
     "state", "version", "updated_at", "next_timer_at", "status", "outcome", "completed_at"), guards=("version",))
 
 
-def _write_instance(session: Session, instance: WorkflowInstance, run: WorkflowRun, now: datetime) -> None:
-    """The run's state, next timer and end, checked against the version this transaction read."""
+def _instance_values(instance: WorkflowInstance, run: WorkflowRun, now: datetime) -> dict:
+    """The run's state, next timer and end, as the instance row's next version."""
     completed = run.is_completed()
-    values = {"state": run.dump(), "version": instance.version + 1, "updated_at": now,
-              "next_timer_at": run.next_timer_due(),
-              "status": "completed" if completed else instance.status,
-              "outcome": run.outcome() if completed else instance.outcome,
-              "completed_at": now if completed else instance.completed_at}
-    if not _INSTANCE_STATE.run(session, instance, values, version=instance.version):
-        raise StaleDataError(f"Workflow instance {instance.id} was changed by another transaction.")
+    return {"state": run.dump(), "version": instance.version + 1, "updated_at": now,
+            "next_timer_at": run.next_timer_due(),
+            "status": "completed" if completed else instance.status,
+            "outcome": run.outcome() if completed else instance.outcome,
+            "completed_at": now if completed else instance.completed_at}
 
 
 def _sync_tasks(session: Session, instance: WorkflowInstance, process_id: str, case: Case, run: WorkflowRun,
                 now: datetime) -> list[HumanTask]:
-    """One open row per READY human task: close the rows of tasks that are gone, add the new ones."""
+    """One open row per READY human task: close the rows of tasks that are gone; the new ones
+    (not yet written)."""
     ready = {r.spiff_id: r for r in run.ready_human_tasks()}
     still_open = run.open_at_load()
     gone = still_open - ready.keys()
@@ -156,18 +167,21 @@ def task_unit_id(session: Session, case: Case, step: HumanStep, data: dict) -> i
 _CASE_PROGRESS = RowUpdate(Case.__table__, ("stage", "status", "closed_at"))
 
 
-def _update_case(session: Session, case: Case, instance: WorkflowInstance, opened: list[HumanTask],
-                 now: datetime) -> None:
-    """The case's stage is its newest task's step; it closes when its last instance ends."""
+def _case_progress(session: Session, case: Case, instance: WorkflowInstance, opened: list[HumanTask],
+                   now: datetime) -> dict | None:
+    """The case's stage is its newest task's step; it closes when its last instance ends.
+    The values to write, or None when nothing changes."""
     values = {"stage": opened[-1].bpmn_id if opened else case.stage, "status": case.status,
               "closed_at": case.closed_at}
     if instance.status == "completed":
         still_running = session.scalar(select(WorkflowInstance.id).where(
-            WorkflowInstance.case_id == case.id, WorkflowInstance.status == "running").limit(1))
+            WorkflowInstance.case_id == case.id, WorkflowInstance.id != instance.id,
+            WorkflowInstance.status == "running").limit(1))
         if still_running is None:  # a transfer keeps it open by running its own instance
             values = {"stage": None, "status": instance.outcome or "completed", "closed_at": now}
-    if any(getattr(case, column) != value for column, value in values.items()):
-        _CASE_PROGRESS.run(session, case, values)
+    if all(getattr(case, column) == value for column, value in values.items()):
+        return None
+    return values
 
 
 def lock(session: Session, instance_id: int) -> WorkflowInstance:

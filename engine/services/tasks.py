@@ -13,6 +13,7 @@ from engine.forms.validation import validate_submission
 from engine.models import Case, HumanTask, Role, User, WorkflowInstance
 from engine.models.workflow import OPEN
 from engine import assignment
+from engine.store.together import write_together
 from engine.store.write_through import RowUpdate
 from engine.services import access, audit, inbox, instances, lookups, views
 
@@ -222,9 +223,9 @@ def complete(ctx: Context, *, username: str, task_id: int, data: dict) -> dict:
         access.ensure_can_complete(user, task)
         submission = validate_submission(ctx.forms.get(task.form_id), data)
         # Audited before the workflow runs, so what the step triggers follows it in the timeline.
-        audit.append(s, at=now, action="task.completed", actor_id=user.id, case_id=case.id, task_id=task.id,
-                     before=previous, after=submission.json, details={"step": task.bpmn_id})
-        _mark_completed(s, task, user, submission.json, now)
+        _mark_completed(s, task, user, submission.json, now, audit.inserting(
+            at=now, action="task.completed", actor_id=user.id, case_id=case.id, task_id=task.id,
+            before=previous, after=submission.json, details={"step": task.bpmn_id}))
         run = instances.load(ctx, s, instance, case, now, user)
         run.complete(task.spiff_task_id, {task.form_id: submission.typed})
         opened = instances.save(s, instance, case, run, now, ctx=ctx, actor=user)
@@ -245,13 +246,16 @@ _COMPLETION = RowUpdate(HumanTask.__table__, (
     "state", "completed_at", "completed_by_id", "data", "draft", "assignee_id", "claimed_at"), guards=("state",))
 
 
-def _mark_completed(session: Session, task: HumanTask, user: User, data: dict, now) -> None:
-    """The task row as completed by `user` (who holds it now if nobody did), if still open."""
+def _mark_completed(session: Session, task: HumanTask, user: User, data: dict, now, audited) -> None:
+    """The task row as completed by `user` (who holds it now if nobody did), if still open,
+    written together with its audit event (`audited`)."""
     holder = (task.assignee_id, task.claimed_at) if task.assignee_id is not None else (user.id, now)
     values = {"state": "completed", "completed_at": now, "completed_by_id": user.id, "data": data,
               "draft": None, "assignee_id": holder[0], "claimed_at": holder[1]}
-    if not _COMPLETION.run(session, task, values, state="open"):
+    _, completed = write_together(session, [audited, _COMPLETION.bound(task, values, state="open")])
+    if not completed:
         raise TaskAlreadyCompleted("Task {task_id} was completed by someone else meanwhile.", task_id=task.id)
+    _COMPLETION.took(task, values)
 
 
 def _ensure_not_pinned(task: HumanTask) -> None:

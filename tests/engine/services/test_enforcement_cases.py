@@ -219,9 +219,10 @@ def test_completing_a_step_sends_a_bounded_number_of_statements(ctx):
     task = open_task(ctx, number, "verify_lead")
     with statements(ctx) as sent:
         complete_task(ctx, task, "daiyue.officer1")
-    changed = [w for w in sent if w in ("INSERT", "UPDATE", "DELETE")]
-    # completed task, new task, instance state, case stage, audit event
-    assert len(changed) <= 5, changed
+    changed = [w for w in sent if w in ("INSERT", "UPDATE", "DELETE", "WITH")]
+    # completed task and its audit event; instance state, case stage and new task: on
+    # PostgreSQL each group is one statement (engine/store/together.py)
+    assert len(changed) <= (2 if ctx.db.dialect.name == "postgresql" else 5), changed
     # task, instance, case, previous answer (locked) and the user with their roles, in one;
     # the case's running clocks. Which of the instance's tasks are open comes from the
     # workflow state, not a query.
