@@ -12,12 +12,12 @@ every CTE sees the database as it was before the statement ran.
 """
 from __future__ import annotations
 
-from typing import Sequence
+from typing import Any, Sequence
 
 from sqlalchemy import literal_column, select, union_all
 from sqlalchemy.orm import Session
 
-from engine.store.write_through import Write
+from engine.store.write_through import RowUpdate, Write, adopt, inserting
 
 _COMBINED: dict[tuple[int, ...], object] = {}
 
@@ -47,3 +47,46 @@ def _combined(statements: list) -> object:
         combined = _COMBINED[key] = union_all(
             *[select(literal_column(str(n)).label("n"), cte.c[0]) for n, cte in enumerate(ctes)])
     return combined
+
+
+class Batch:
+    """A step's row writes, collected to go together (`send`).
+
+    An updated object takes its new values at once, so the rest of the step sees them; a new
+    object's INSERT is built when sent, with the values it has by then (an update of an
+    object still to be inserted is only that). `send` adds the new objects to the session.
+    """
+
+    def __init__(self) -> None:
+        self._updates: list[tuple[RowUpdate, Any, dict, dict, Exception | None]] = []
+        self._inserts: list[Any] = []
+
+    def update(self, row_update: RowUpdate, obj: Any, values: dict[str, Any],
+               on_miss: Exception | None = None, **guards: Any) -> None:
+        """Write `values` to `obj`'s row; raise `on_miss` at `send` if the guards did not match."""
+        row_update.took(obj, values)
+        if not any(obj is new for new in self._inserts):
+            self._updates.append((row_update, obj, values, guards, on_miss))
+
+    def insert(self, obj: Any) -> None:
+        self._inserts.append(obj)
+
+    def send(self, session: Session) -> None:
+        slots: dict[Any, int] = {}
+        writes = []
+        for row_update, obj, values, guards, _ in self._updates:
+            slot = slots[row_update] = slots.get(row_update, -1) + 1
+            writes.append(row_update.bound(obj, values, slot, **guards))
+        for obj in self._inserts:
+            table = type(obj).__table__
+            slot = slots[table] = slots.get(table, -1) + 1
+            writes.append(inserting(obj, slot))
+        if not writes:
+            return
+        written = write_together(session, writes)
+        for (_, _, _, _, on_miss), ids in zip(self._updates, written):
+            if not ids and on_miss is not None:
+                raise on_miss
+        for obj, [row_id] in zip(self._inserts, written[len(self._updates):]):
+            adopt(session, obj, row_id)
+        self._updates, self._inserts = [], []

@@ -31,21 +31,35 @@ class RowUpdate:
     """UPDATE `table` SET `columns` WHERE id = :id [AND each of `guards` equals its value]."""
 
     def __init__(self, table: Table, columns: tuple[str, ...], guards: tuple[str, ...] = (), name: str = ""):
+        self.table = table
         self.columns = columns
         self.guards = guards
-        self.prefix = f"{name or table.name}_"  # two updates of one table written together need two names
-        where = [table.c.id == bindparam(self.prefix + "k_id")]
-        where += [table.c[g] == bindparam(f"{self.prefix}k_{g}") for g in guards]
-        self.statement = (update(table).where(*where)
-                          .values({c: bindparam(f"{self.prefix}v_{c}") for c in columns}).returning(table.c.id))
+        self.name = name or table.name  # two of one table written together need two names
+        self._statements: dict[int, Any] = {}
 
-    def bound(self, obj: Any, values: dict[str, Any], **guards: Any) -> Write:
+    def _prefix(self, slot: int) -> str:
+        return f"{self.name}{slot or ''}_"
+
+    def _statement(self, slot: int):
+        statement = self._statements.get(slot)
+        if statement is None:
+            table, prefix = self.table, self._prefix(slot)
+            where = [table.c.id == bindparam(prefix + "k_id")]
+            where += [table.c[g] == bindparam(f"{prefix}k_{g}") for g in self.guards]
+            statement = self._statements[slot] = (
+                update(table).where(*where).values({c: bindparam(f"{prefix}v_{c}") for c in self.columns})
+                .returning(table.c.id))
+        return statement
+
+    def bound(self, obj: Any, values: dict[str, Any], slot: int = 0, **guards: Any) -> Write:
         """The UPDATE of `obj`'s row to `values` (every column of this statement): it returns
-        the row's id, or nothing if the guards did not match."""
-        params = {f"{self.prefix}v_{c}": values[c] for c in self.columns}
-        params[self.prefix + "k_id"] = obj.id
-        params.update((f"{self.prefix}k_{g}", guards[g]) for g in self.guards)
-        return Write(self.statement, params)
+        the row's id, or nothing if the guards did not match. Rows written together with
+        one RowUpdate each need their own `slot` (0, 1, …)."""
+        prefix = self._prefix(slot)
+        params = {f"{prefix}v_{c}": values[c] for c in self.columns}
+        params[prefix + "k_id"] = obj.id
+        params.update((f"{prefix}k_{g}", guards[g]) for g in self.guards)
+        return Write(self._statement(slot), params)
 
     @staticmethod
     def took(obj: Any, values: dict[str, Any]) -> None:

@@ -4,7 +4,7 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
 from engine.models import Case
-from engine.store.together import write_together
+from engine.store.together import Batch, write_together
 from engine.store.write_through import RowUpdate, adopt, inserting
 
 from .test_write_through import new_case, statements
@@ -53,3 +53,35 @@ def test_two_writes_with_the_same_bind_names_are_refused_before_anything_is_sent
         with statements(ctx) as sent, pytest.raises(ValueError, match="distinct bind names"):
             write_together(s, [inserting(first), inserting(second)])  # both in slot 0
         assert sent == []
+
+
+def test_a_batch_writes_rows_of_one_table_in_slots_and_raises_when_a_guard_missed(ctx, clock):
+    with ctx.uow() as uow:
+        s = uow.session
+        first, second, late = new_case(s, clock), new_case(s, clock), new_case(s, clock)
+        second.number, late.number = "泰岱市监知登〔2026〕901号", "泰岱市监知登〔2026〕902号"
+        batch = Batch()
+        batch.insert(first)
+        batch.insert(second)
+        batch.send(s)
+        batch = Batch()
+        batch.update(STATUS, first, {"status": "closed"}, status="open")
+        batch.update(STATUS, second, {"status": "suspended"}, status="open")  # the same statement, slot 1
+        batch.insert(late)
+        batch.update(STATUS, late, {"status": "closed"}, status="open")  # not written yet: inserted so
+        assert (first.status, second.status, late.status) == ("closed", "suspended", "closed")  # at once
+        with statements(ctx) as sent:
+            batch.send(s)
+        assert len(sent) == (1 if s.get_bind().dialect.name == "postgresql" else 3), sent
+        ids = [first.id, second.id, late.id]
+        uow.commit()
+    with ctx.uow() as uow:
+        s = uow.session
+        first = s.get(Case, ids[0])
+        batch = Batch()
+        batch.update(STATUS, first, {"status": "reopened"}, on_miss=LookupError("changed meanwhile"), status="open")
+        with pytest.raises(LookupError, match="changed meanwhile"):
+            batch.send(s)  # status is "closed": the guard misses
+    with ctx.uow() as uow:
+        stored = dict(uow.session.execute(select(Case.id, Case.status).where(Case.id.in_(ids))).tuples().all())
+    assert stored == dict(zip(ids, ["closed", "suspended", "closed"]))
