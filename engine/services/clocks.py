@@ -22,7 +22,8 @@ from engine.models import (
     CaseClock, Case, ClockEvent, ClockExtension, ClockPause, HumanTask, Role, User, WorkflowInstance,
 )
 from engine.services import audit, lookups
-from engine.store.write_through import RowUpdate, insert_now
+from engine.store.together import Batch
+from engine.store.write_through import RowUpdate
 
 ACTING_ROLES = {Role.OFFICER, Role.UNIT_HEAD, Role.LEGAL_REVIEWER, Role.MEDIATOR, Role.MEDIATION_HEAD}
 
@@ -96,9 +97,10 @@ def _event(session: Session, clock: CaseClock, at: datetime, kind: str, actor: U
 
 # --- workflow progress -----------------------------------------------------------------------
 
-def on_step(session: Session, case: Case, instance: WorkflowInstance, process_id: str, completed: set[str],
-            opened: list[HumanTask], now: datetime, started: bool = False) -> None:
+def on_step(session: Session, batch: Batch, case: Case, instance: WorkflowInstance, process_id: str,
+            completed: set[str], opened: list[HumanTask], now: datetime, started: bool = False) -> None:
     """Start and stop the case's clocks for one saved step of `instance`; set task due dates.
+    The clock rows are written with the step's other rows (`batch`).
 
     `completed` are the bpmn ids of the human tasks completed in the step, `opened` its new
     task rows; `started` is the instance's first save. Ending the case's main instance cancels
@@ -125,7 +127,7 @@ def on_step(session: Session, case: Case, instance: WorkflowInstance, process_id
         running = [c for c in loaded if c.stopped_at is None]
         for clock in running:
             if clock.rule in stopping:
-                stop(session, clock, now, "met")
+                stop(batch, clock, now, "met")
         running = [c for c in running if c.stopped_at is None]
         cal = None
         for rule in starting:
@@ -134,12 +136,12 @@ def on_step(session: Session, case: Case, instance: WorkflowInstance, process_id
             if cal is None:
                 from engine.services.holidays import load_calendar
                 cal = load_calendar(session)
-            running.append(start(session, cal, case, rule, now))
+            running.append(start(batch, cal, case, rule, now))
         if ending:
             pipeline_rules = {rule.id for rule in rules}
             for clock in running:
                 if clock.rule in pipeline_rules:
-                    stop(session, clock, now, "cancelled")
+                    stop(batch, clock, now, "cancelled")
             running = [c for c in running if c.stopped_at is None]
         set_task_due(session, case.id, cat, opened, running)
 
@@ -167,29 +169,30 @@ def _running_or_ran(session: Session, case_id: int, rules: list[str]) -> list[Ca
 def on_event(session: Session, case: Case, event: str, now: datetime) -> list[CaseClock]:
     """Start the clocks whose rule starts on a named event (e.g. `message:transfer_request`)."""
     cat = catalogue()
-    started = []
+    started, batch = [], Batch()
     for rule in cat.rules.values():
         if rule.start_kind in ("event", "message") and (event in rule.start_on or
                                                         event.removeprefix("message:") in rule.start_on):
             from engine.services.holidays import load_calendar
-            started.append(start(session, load_calendar(session), case, rule, now))
+            started.append(start(batch, load_calendar(session), case, rule, now))
+    batch.send(session)
     set_task_due(session, case.id, cat)
     return started
 
 
-def start(session: Session, cal, case: Case, rule: ClockRule, now: datetime) -> CaseClock:
+def start(batch: Batch, cal, case: Case, rule: ClockRule, now: datetime) -> CaseClock:
     clock = CaseClock(case_id=case.id, unit_id=case.unit_id, rule=rule.id, pipeline=rule.pipeline,
                       state="running", length=rule.length, unit=rule.unit, extension=0,
                       start_date=local_date(now), started_at=now, updated_at=now, pauses=[])
     _apply(cal, clock, rule, now)
-    insert_now(session, clock)  # its start is the row's started_at: no clock event (see ClockEvent)
+    batch.insert(clock)  # its start is the row's started_at: no clock event (see ClockEvent)
     return clock
 
 
 _STOPPED = RowUpdate(CaseClock.__table__, ("state", "stopped_at", "next_check_at", "updated_at", "breached_at"))
 
 
-def stop(session: Session, clock: CaseClock, now: datetime, how: str) -> None:
+def stop(batch: Batch, clock: CaseClock, now: datetime, how: str) -> None:
     """met (the stop step was done; a breached clock stays breached), or cancelled; recorded
     in the row's stopped_at and state only, as the start is (see ClockEvent)."""
     paused = clock.state == "paused"  # only a paused clock has an open pause
@@ -200,8 +203,8 @@ def stop(session: Session, clock: CaseClock, now: datetime, how: str) -> None:
         late = now >= clock.due_at
         state = "breached" if late else "met"
         breached_at = now if late else breached_at
-    _STOPPED.run(session, clock, {"state": state, "stopped_at": now, "next_check_at": None, "updated_at": now,
-                                  "breached_at": breached_at})
+    batch.update(_STOPPED, clock, {"state": state, "stopped_at": now, "next_check_at": None, "updated_at": now,
+                                   "breached_at": breached_at})
     for pause in clock.pauses if paused else ():
         if pause.last_day is None:
             pause.last_day = local_date(now)

@@ -17,8 +17,8 @@ from engine.runtime.script_engine import OperatorScriptEngine
 from engine.runtime.specs import HumanStep
 from engine.runtime.stepper import Message, WorkflowFailed, WorkflowRun
 from engine.store import after_commit
-from engine.store.together import write_together
-from engine.store.write_through import RowUpdate, adopt, inserting
+from engine.store.together import Batch
+from engine.store.write_through import RowUpdate
 from engine.services import clocks, definitions, messages
 from engine.services.operators import operators_for
 
@@ -79,28 +79,24 @@ def save(session: Session, instance: WorkflowInstance, case: Case, run: Workflow
     Messages the step threw are delivered afterwards, in the same transaction (needs `ctx`).
     """
     outbox = run.drain_messages()
-    read_version = instance.version
-    instance_values = _instance_values(instance, run, now)
-    _INSTANCE_STATE.took(instance, instance_values)  # what the clocks and the case see; written below
+    # The step's row writes go together at the end (one statement on PostgreSQL); the objects
+    # take their new values at once, for the clocks and the case to see.
+    batch = Batch()
+    batch.update(_INSTANCE_STATE, instance, _instance_values(instance, run, now), version=instance.version,
+                 on_miss=StaleDataError(f"Workflow instance {instance.id} was changed by another transaction."))
     if ctx is not None:  # the next step of this instance in this process starts from it
         after_commit.add(session, partial(ctx.runs.keep, instance.id, instance.version, run.workflow))
     process_id = definitions.process_id_of(session, instance.definition_id)
     opened = _sync_tasks(session, instance, process_id, case, run, now)
     case_values = _case_progress(session, case, instance, opened, now)
-    clocks.on_step(session, case, instance, process_id, set(run.completed_steps), opened, now, started=run.is_new)
-    # The instance (checked against the version this transaction read), the case and the
-    # new task rows with their due dates: one round trip.
-    writes = [_INSTANCE_STATE.bound(instance, instance_values, version=read_version)]
     if case_values is not None:
-        writes.append(_CASE_PROGRESS.bound(case, case_values))
-    written = write_together(session, writes + [inserting(row, slot) for slot, row in enumerate(opened)])
-    if not written[0]:
-        raise StaleDataError(f"Workflow instance {instance.id} was changed by another transaction.")
-    if case_values is not None:
-        _CASE_PROGRESS.took(case, case_values)
-    for row, [row_id] in zip(opened, written[len(writes):]):
-        adopt(session, row, row_id)
-    session.flush()  # what else the step added (clocks, numbers, messages' records)
+        batch.update(_CASE_PROGRESS, case, case_values)
+    clocks.on_step(session, batch, case, instance, process_id, set(run.completed_steps), opened, now,
+                   started=run.is_new)
+    for row in opened:  # with their due dates set
+        batch.insert(row)
+    batch.send(session)
+    session.flush()  # what else the step added (numbers, messages' records)
     if outbox:
         messages.deliver_all(ctx, session, case, instance, outbox, now, actor, depth)
     return opened
@@ -111,7 +107,8 @@ _INSTANCE_STATE = RowUpdate(WorkflowInstance.__table__, (
 
 
 def _instance_values(instance: WorkflowInstance, run: WorkflowRun, now: datetime) -> dict:
-    """The run's state, next timer and end, as the instance row's next version."""
+    """The run's state, next timer and end, as the instance row's next version (written
+    if the row is still at the version this transaction read)."""
     completed = run.is_completed()
     return {"state": run.dump(), "version": instance.version + 1, "updated_at": now,
             "next_timer_at": run.next_timer_due(),
