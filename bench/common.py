@@ -58,7 +58,10 @@ def scratch_context(tmp_dir: Path):
 
 
 class StatementCounter:
-    """Counts the INSERT/UPDATE/DELETE statements and their rows on an engine while active."""
+    """Counts the INSERT/UPDATE/DELETE statements and their rows on an engine while active.
+
+    A `WITH` statement is writes sent together (engine/store/together.py, the only CTEs the
+    engine sends): one statement, returning one row per row written."""
 
     def __init__(self, ctx: Context):
         self.engine = ctx.db
@@ -67,7 +70,7 @@ class StatementCounter:
 
     def _after(self, conn, cursor, statement, params, context, executemany):
         verb = statement.lstrip().split(None, 1)[0].upper()
-        if verb in ("INSERT", "UPDATE", "DELETE"):
+        if verb in ("INSERT", "UPDATE", "DELETE", "WITH"):
             self.writes += 1
             self.rows += max(cursor.rowcount, 0)
 
