@@ -5,8 +5,9 @@ from datetime import datetime
 from functools import partial
 from typing import Callable
 
-from sqlalchemy import select, update
+from sqlalchemy import bindparam, select, update
 from sqlalchemy.orm import Session
+from sqlalchemy.orm.attributes import set_committed_value
 from sqlalchemy.orm.exc import StaleDataError
 
 from engine import assignment
@@ -16,6 +17,7 @@ from engine.runtime import timers as step_timers
 from engine.runtime.script_engine import OperatorScriptEngine
 from engine.runtime.specs import HumanStep
 from engine.runtime.stepper import Message, WorkflowFailed, WorkflowRun
+from engine.runtime.warm_runs import WarmRuns
 from engine.store import after_commit
 from engine.store.together import Batch
 from engine.store.write_through import RowUpdate
@@ -67,9 +69,19 @@ def load(ctx: Context, session: Session, instance: WorkflowInstance, case: Case,
     kept = ctx.runs.take(instance.id, instance.version)
     if kept is not None:
         return WorkflowRun.resume(kept, script_engine, ctx.settings.rewind_depth)
-    # A caller that read the row without its state (tasks._lock_step) reads it now.
     specs = definitions.specs_by_id(session, instance.definition_id)
-    return WorkflowRun.load(instance.state, specs, script_engine, ctx.settings.rewind_depth)
+    return WorkflowRun.load(_state(session, instance), specs, script_engine, ctx.settings.rewind_depth)
+
+
+_STATE = select(WorkflowInstance.state).where(WorkflowInstance.id == bindparam("instance_id"))
+
+
+def _state(session: Session, instance: WorkflowInstance) -> str:
+    """The stored state; read now if the row was read without it (tasks._lock_step expected
+    the workflow kept in memory, and another process has moved the instance on since)."""
+    if "state" not in instance.__dict__:
+        set_committed_value(instance, "state", session.scalar(_STATE, {"instance_id": instance.id}))
+    return instance.state
 
 
 def save(session: Session, instance: WorkflowInstance, case: Case, run: WorkflowRun, now: datetime,
@@ -84,10 +96,10 @@ def save(session: Session, instance: WorkflowInstance, case: Case, run: Workflow
     batch = Batch()
     batch.update(_INSTANCE_STATE, instance, _instance_values(instance, run, now), version=instance.version,
                  on_miss=StaleDataError(f"Workflow instance {instance.id} was changed by another transaction."))
-    if ctx is not None:  # the next step of this instance in this process starts from it
-        after_commit.add(session, partial(ctx.runs.keep, instance.id, instance.version, run.workflow))
     process_id = definitions.process_id_of(session, instance.definition_id)
-    opened = _sync_tasks(session, instance, process_id, case, run, now)
+    opened, ready = _sync_tasks(session, instance, process_id, case, run, now)
+    if ctx is not None:  # the next step of this instance in this process starts from it
+        after_commit.add(session, partial(_keep_warm, ctx.runs, instance.id, instance.version, run, opened, ready))
     case_values = _case_progress(session, case, instance, opened, now)
     if case_values is not None:
         batch.update(_CASE_PROGRESS, case, case_values)
@@ -100,6 +112,12 @@ def save(session: Session, instance: WorkflowInstance, case: Case, run: Workflow
     if outbox:
         messages.deliver_all(ctx, session, case, instance, outbox, now, actor, depth)
     return opened
+
+
+def _keep_warm(runs: WarmRuns, instance_id: int, version: int, run: WorkflowRun, opened: list[HumanTask],
+               ready: set[str]) -> None:
+    """After commit: the workflow at the version written, and which open task rows lead to it."""
+    runs.keep(instance_id, version, run.workflow, {row.id: row.spiff_task_id for row in opened}, ready)
 
 
 _INSTANCE_STATE = RowUpdate(WorkflowInstance.__table__, (
@@ -118,9 +136,9 @@ def _instance_values(instance: WorkflowInstance, run: WorkflowRun, now: datetime
 
 
 def _sync_tasks(session: Session, instance: WorkflowInstance, process_id: str, case: Case, run: WorkflowRun,
-                now: datetime) -> list[HumanTask]:
+                now: datetime) -> tuple[list[HumanTask], set[str]]:
     """One open row per READY human task: close the rows of tasks that are gone; the new ones
-    (not yet written)."""
+    (not yet written), and the spiff ids of all READY human tasks."""
     ready = {r.spiff_id: r for r in run.ready_human_tasks()}
     still_open = run.open_at_load()
     gone = still_open - ready.keys()
@@ -139,7 +157,7 @@ def _sync_tasks(session: Session, instance: WorkflowInstance, process_id: str, c
                         ip_types=case.ip_types, created_at=now, state="open")
         assignment.apply(session, process_id, case, instance, row, now)  # per (process, role) routing rules
         opened.append(row)
-    return opened
+    return opened, set(ready)
 
 
 def task_unit_id(session: Session, case: Case, step: HumanStep, data: dict) -> int:

@@ -84,7 +84,7 @@ def _earlier_data(session: Session, task: HumanTask) -> dict:
     return {form_id: data for form_id, data in rows if form_id}
 
 
-def _lock_step_statement():
+def _lock_step_statement(with_state: bool):
     """Built once: a fresh alias per call would cost more than running the query."""
     earlier = aliased(HumanTask)
     previous = (select(earlier.data).where(earlier.case_id == HumanTask.case_id, earlier.form_id == HumanTask.form_id,
@@ -94,25 +94,24 @@ def _lock_step_statement():
             .join(WorkflowInstance, HumanTask.instance_id == WorkflowInstance.id)
             .join(Case, HumanTask.case_id == Case.id)
             .join(User, User.username == bindparam("username"))
-            .options(joinedload(User.role_rows),
-                     # kept in memory after this process's last step of it; else read on demand
-                     defer(WorkflowInstance.state))
+            .options(joinedload(User.role_rows), *(() if with_state else (defer(WorkflowInstance.state),)))
             .where(HumanTask.id == bindparam("task_id"))
             .with_for_update(of=[HumanTask, WorkflowInstance])
             .execution_options(populate_existing=True))
 
 
-_LOCK_STEP = _lock_step_statement()
+_LOCK_STEP = {True: _lock_step_statement(with_state=True), False: _lock_step_statement(with_state=False)}
 
 
-def _lock_step(session: Session, task_id: int, username: str
+def _lock_step(session: Session, task_id: int, username: str, with_state: bool = True
                ) -> tuple[HumanTask, WorkflowInstance, Case, dict | None, User]:
     """A task with its instance, case and previous submission, and the acting user with their
     roles, in one query; task and instance locked for update. Writers of one instance queue on
     the lock and then read what the previous one committed. The previous submission is what
-    this step's form said the last time the case passed here (loops, returns).
+    this step's form said the last time the case passed here (loops, returns). Without
+    `with_state` the instance's stored state (~20 KB) is left out, for a workflow kept in memory.
     """
-    row = (session.execute(_LOCK_STEP, {"task_id": task_id, "username": username})
+    row = (session.execute(_LOCK_STEP[with_state], {"task_id": task_id, "username": username})
            .unique(lambda r: r[0].id).one_or_none())  # one row per role of the user before unique()
     if row is None or not row[4].active:
         lookups.user(session, username)  # raises if that is what is missing
@@ -217,7 +216,8 @@ def complete(ctx: Context, *, username: str, task_id: int, data: dict) -> dict:
     with ctx.uow() as uow:
         s = uow.session
         now = ctx.clock.now()
-        task, instance, case, previous, user = _lock_step(s, task_id, username)
+        task, instance, case, previous, user = _lock_step(s, task_id, username,
+                                                          with_state=not ctx.runs.likely_holds(task_id))
         check_visible(ctx, s, user, task, case)
         _ensure_open(task)
         access.ensure_can_complete(user, task)
