@@ -27,7 +27,23 @@ def make_engine(url: str, schema: str | None = None, ping_after_idle_s: float = 
     connect_args = {"options": f"-csearch_path={schema}"} if schema else {}
     engine = create_engine(url, connect_args=connect_args, **kwargs)
     _ping_idle_connections(engine, ping_after_idle_s)
+    _cache_long_statements()
     return engine
+
+
+def _cache_long_statements() -> None:
+    """psycopg finds a statement's placeholders with a Python tokenizer and caches the result
+    only for statements of at most 50 parameters and 4 KB, to keep ORM-made statements of
+    ever-changing length out of it (psycopg/_queries.py). A step's writes sent together
+    (engine/store/together.py) come in a few fixed shapes, some over those limits: parsed
+    again on every step (~0.3 ms each). The limits are raised for them; the cache stays an
+    LRU of 128 statements."""
+    from psycopg import _queries  # not public API: without these names the limits stay as they are
+
+    if getattr(_queries, "MAX_CACHED_STATEMENT_PARAMS", 0) < 500:
+        _queries.MAX_CACHED_STATEMENT_PARAMS = 500
+    if getattr(_queries, "MAX_CACHED_STATEMENT_LENGTH", 0) < 32768:
+        _queries.MAX_CACHED_STATEMENT_LENGTH = 32768
 
 
 def _ping_idle_connections(engine: Engine, after_s: float) -> None:
