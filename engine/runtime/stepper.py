@@ -64,6 +64,7 @@ class WorkflowRun:
         self.completed_ids: set[str] = set()
         self.ready_at_load: set[str] = set()
         self.is_new = False  # started by this run, never saved
+        self._ready: list | None = None  # READY human tasks as the last advance left them
 
     @classmethod
     def start(cls, specs: ProcessSpecs, data: dict, script_engine, rewind_depth: int = 40) -> "WorkflowRun":
@@ -95,8 +96,11 @@ class WorkflowRun:
         return self.ready_at_load - self.completed_ids
 
     def ready_human_tasks(self) -> list[ReadyTask]:
-        tasks = self.workflow.get_tasks(state=TaskState.READY, manual=True)
+        tasks = self._ready if self._ready is not None else self._ready_tasks()
         return [ReadyTask(str(t.id), step_of(t.task_spec), t.data) for t in tasks]
+
+    def _ready_tasks(self) -> list:
+        return self.workflow.get_tasks(state=TaskState.READY, manual=True)
 
     def complete(self, spiff_id: str, data: dict) -> None:
         """Complete one READY human task with `data` merged into its task data, then advance."""
@@ -106,6 +110,7 @@ class WorkflowRun:
             raise Conflict("This task is no longer part of the workflow.") from None
         if task.state != TaskState.READY or not task.task_spec.manual:
             raise Conflict("This task is not waiting for input.")
+        self._ready = None
         task.set_data(**data)
         try:
             task.run()
@@ -116,6 +121,7 @@ class WorkflowRun:
         self.advance()
 
     def advance(self) -> None:
+        self._ready = None
         try:
             self.workflow.refresh_timers()
             self.workflow.do_engine_steps()
@@ -125,8 +131,10 @@ class WorkflowRun:
             raise WorkflowFailed("The workflow could not continue: {detail}", detail=str(err)) from err
 
     def _rewind_deep_task(self) -> bool:
-        """Rewind one ready task that sits deep and has run before; True if it did."""
-        for task in self.workflow.get_tasks(state=TaskState.READY, manual=True):
+        """Rewind one ready task that sits deep and has run before; True if it did. If not, the
+        ready tasks it looked at are the step's (walking the task tree again costs as much)."""
+        self._ready = ready = self._ready_tasks()
+        for task in ready:
             if task.depth <= self.rewind_depth:
                 continue
             first = min((t for t in task.workflow.tasks.values() if t.task_spec is task.task_spec),
@@ -134,6 +142,7 @@ class WorkflowRun:
             if first is task:
                 continue  # a long path, not a loop: nothing to rewind to
             saved = dict(task.data)
+            self._ready = None
             self.workflow.reset_from_task_id(first.id)
             first.set_data(**saved)
             self.rewinds += 1
@@ -157,6 +166,7 @@ class WorkflowRun:
 
     def deliver(self, name: str, payload: object) -> None:
         """Hand a message to the catch event waiting for it, then advance."""
+        self._ready = None
         try:
             self.workflow.send_event(BpmnEvent(MessageEventDefinition(name), payload=payload))
         except WorkflowException as err:
