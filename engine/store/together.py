@@ -63,10 +63,23 @@ class Batch:
 
     def update(self, row_update: RowUpdate, obj: Any, values: dict[str, Any],
                on_miss: Exception | None = None, **guards: Any) -> None:
-        """Write `values` to `obj`'s row; raise `on_miss` at `send` if the guards did not match."""
+        """Write `values` to `obj`'s row; raise `on_miss` at `send` if the guards did not match.
+
+        A second update of the row through the same `row_update` replaces the first's values
+        (PostgreSQL applies only one UPDATE of a row per statement); through another, it is
+        refused."""
+        if any(obj is new for new in self._inserts):
+            row_update.took(obj, values)
+            return
+        for n, (earlier, pending, *_) in enumerate(self._updates):
+            if pending is obj:
+                if earlier is not row_update:
+                    raise ValueError("A batch updates a row through one RowUpdate only.")
+                self._updates[n] = (row_update, obj, values, self._updates[n][3], self._updates[n][4])
+                row_update.took(obj, values)
+                return
         row_update.took(obj, values)
-        if not any(obj is new for new in self._inserts):
-            self._updates.append((row_update, obj, values, guards, on_miss))
+        self._updates.append((row_update, obj, values, guards, on_miss))
 
     def insert(self, obj: Any) -> None:
         self._inserts.append(obj)

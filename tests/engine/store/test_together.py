@@ -85,3 +85,24 @@ def test_a_batch_writes_rows_of_one_table_in_slots_and_raises_when_a_guard_misse
     with ctx.uow() as uow:
         stored = dict(uow.session.execute(select(Case.id, Case.status).where(Case.id.in_(ids))).tuples().all())
     assert stored == dict(zip(ids, ["closed", "suspended", "closed"]))
+
+
+def test_a_row_updated_twice_in_a_batch_is_written_once_with_the_later_values(ctx, clock):
+    with ctx.uow() as uow:
+        s = uow.session
+        case = new_case(s, clock)
+        batch = Batch()
+        batch.insert(case)
+        batch.send(s)
+        batch = Batch()
+        batch.update(STATUS, case, {"status": "suspended"}, status="open")
+        batch.update(STATUS, case, {"status": "closed"}, status="open")  # the first update's guard stays
+        with pytest.raises(ValueError, match="one RowUpdate"):
+            batch.update(OTHER_STATUS, case, {"status": "reopened"}, status="open")
+        with statements(ctx) as sent:
+            batch.send(s)
+        assert len(sent) == 1 and case.status == "closed"
+        uow.commit()
+        case_id = case.id
+    with ctx.uow() as uow:
+        assert uow.session.get(Case, case_id).status == "closed"
