@@ -10,7 +10,7 @@ from engine.clocks.clock import Clock, SystemClock
 from engine.forms.definitions import FormRegistry
 from engine.runtime.warm_runs import WarmRuns
 from engine.settings import Settings
-from engine.store.db import make_engine, make_session_factory
+from engine.store.db import make_engine, make_lookup_factory, make_session_factory
 from engine.store.uow import UnitOfWork
 
 
@@ -22,9 +22,15 @@ class Context:
     clock: Clock
     forms: FormRegistry
     runs: WarmRuns = field(default_factory=WarmRuns)
+    lookup_factory: sessionmaker[Session] | None = None
 
     def uow(self) -> UnitOfWork:
         return UnitOfWork(self.session_factory)
+
+    def lookup(self) -> UnitOfWork:
+        """A unit of work for a service that reads with one statement and writes at most one
+        row (each statement commits on its own on PostgreSQL: see make_lookup_factory)."""
+        return UnitOfWork(self.lookup_factory or self.session_factory)
 
 
 def build_context(settings: Settings | None = None, clock: Clock | None = None) -> Context:
@@ -37,4 +43,5 @@ def build_context(settings: Settings | None = None, clock: Clock | None = None) 
         clock=clock or SystemClock(),
         forms=FormRegistry.load(settings.workflows_dir / "forms"),
         runs=WarmRuns(settings.warm_runs),
+        lookup_factory=make_lookup_factory(db),
     )

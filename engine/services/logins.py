@@ -67,7 +67,7 @@ def session_user(ctx: Context, session_id: str) -> dict | None:
     user_id, _, _ = (session_id or "").partition(":")
     if not user_id.isdigit():
         return None
-    with ctx.uow() as uow:
+    with ctx.lookup() as uow:
         user = uow.session.execute(_SESSION_USER, {"user_id": int(user_id)}).unique().scalar_one_or_none()
         if user is None or not user.active:
             return None

@@ -24,7 +24,7 @@ def task_target(ctx: Context, *, username: str, task_id: int) -> dict:
     Same answers as the task page: an inactive or unknown user or a missing task is NotFound,
     and a task out of the user's scope does not exist for them (audited).
     """
-    with ctx.uow() as uow:
+    with ctx.lookup() as uow:
         s = uow.session
         row = s.execute(_TARGET, {"task_id": task_id, "username": username}).unique().one_or_none()
         if row is None or not row.User.active:

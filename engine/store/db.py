@@ -92,3 +92,13 @@ def make_session_factory(engine: Engine) -> sessionmaker[Session]:
     factory = sessionmaker(engine, expire_on_commit=False)
     after_commit.install(factory)
     return factory
+
+
+def make_lookup_factory(engine: Engine) -> sessionmaker[Session] | None:
+    """Sessions for one-statement reads (the session user on every request): on PostgreSQL in
+    autocommit, so the statement is its own transaction and needs no BEGIN and ROLLBACK round
+    trips (psycopg sends BEGIN as a statement of its own). None elsewhere: SQLite has no round
+    trips to save, and its engine begins every transaction itself (`_on_begin`)."""
+    if engine.dialect.name != "postgresql":
+        return None
+    return sessionmaker(engine.execution_options(isolation_level="AUTOCOMMIT"), expire_on_commit=False)

@@ -58,3 +58,37 @@ def test_a_connection_dropped_while_idle_is_replaced_before_use(pings):
     replacement = _backend_pid(db)  # no error: the ping found the dead connection first
     assert replacement != dropped and sent
     db.dispose()
+
+
+def test_a_lookup_reads_without_the_begin_and_rollback_round_trips_of_a_unit_of_work(monkeypatch):
+    from psycopg import _connection_base  # where psycopg sends BEGIN, COMMIT and ROLLBACK
+
+    from engine.store.db import make_lookup_factory, make_session_factory
+    sent: list[bytes] = []
+    real = _connection_base.BaseConnection._exec_command
+
+    def recorded(self, command, *args, **kwargs):
+        sent.append(bytes(command))
+        return real(self, command, *args, **kwargs)
+
+    monkeypatch.setattr(_connection_base.BaseConnection, "_exec_command", recorded)
+    db = make_engine(PG_URL, pool_size=1)
+    try:
+        with db.connect():  # the dialect's first-connect queries
+            pass
+        sent.clear()
+        with make_lookup_factory(db)() as session:
+            assert session.execute(text("SELECT 1")).scalar() == 1
+            session.rollback()
+        assert sent == []
+        with make_session_factory(db)() as session:  # the same pooled connection, transactional again
+            assert session.execute(text("SELECT 1")).scalar() == 1
+            session.rollback()
+        assert [command.split()[0] for command in sent] == [b"BEGIN", b"ROLLBACK"]
+    finally:
+        db.dispose()
+
+
+def test_sqlite_lookups_are_ordinary_units_of_work(tmp_path):
+    from engine.store.db import make_lookup_factory
+    assert make_lookup_factory(make_engine(f"sqlite:///{tmp_path / 'x.db'}")) is None
