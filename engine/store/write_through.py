@@ -6,8 +6,8 @@ than the statements themselves; here Core statements, built once, write them and
 objects take the written values as their loaded state, so later reads and flushes in the
 transaction see what was written. Each write comes as a `Write` (`RowUpdate.bound`,
 `inserting`) plus the step that applies its outcome to the object (`RowUpdate.took`,
-`adopt`), so that several can go to the database together (engine/store/together.py);
-`RowUpdate.run` and `insert_now` write one at once.
+`adopt`), so that several can go to the database together (engine/store/together.py,
+whose `Batch` sends them and applies the outcomes).
 """
 from __future__ import annotations
 
@@ -67,14 +67,6 @@ class RowUpdate:
         for column, value in values.items():
             set_committed_value(obj, column, value)
 
-    def run(self, session: Session, obj: Any, values: dict[str, Any], **guards: Any) -> bool:
-        """Write `values` to `obj`'s row now; False if the guards did not match (nothing
-        written, `obj` untouched)."""
-        if session.execute(*self.bound(obj, values, **guards)).first() is None:
-            return False
-        self.took(obj, values)
-        return True
-
 
 _INSERTS: dict[tuple[Table, int], Any] = {}
 
@@ -111,8 +103,3 @@ def adopt(session: Session, obj: Any, row_id: int) -> None:
     obj.id = row_id
     make_transient_to_detached(obj)
     session.add(obj)
-
-
-def insert_now(session: Session, obj: Any) -> None:
-    """INSERT a new object's row at once and add the object to the session (see `adopt`)."""
-    adopt(session, obj, session.execute(*inserting(obj)).scalar_one())

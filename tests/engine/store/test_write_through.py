@@ -1,10 +1,13 @@
-"""Single-row writes outside the unit of work keep the session's objects in step with the rows."""
+"""Single-row writes outside the unit of work keep the session's objects in step with the rows
+(sent through a `Batch` of one, as a step sends its writes)."""
 from contextlib import contextmanager
 
+import pytest
 from sqlalchemy import event, select
 
 from engine.models import Case, Unit
-from engine.store.write_through import RowUpdate, insert_now
+from engine.store.together import Batch
+from engine.store.write_through import RowUpdate
 
 
 @contextmanager
@@ -18,6 +21,16 @@ def statements(ctx):
         event.remove(ctx.db, "before_cursor_execute", listener)
 
 
+def write_one(session, obj, row_update: RowUpdate | None = None, values=None, **guards) -> None:
+    """Insert `obj`, or with `row_update` update its row to `values`, at once."""
+    batch = Batch()
+    if row_update is None:
+        batch.insert(obj)
+    else:
+        batch.update(row_update, obj, values, on_miss=LookupError("guards missed"), **guards)
+    batch.send(session)
+
+
 def new_case(session, clock) -> Case:
     unit = session.scalar(select(Unit).where(Unit.code == "daiyue"))
     return Case(number="泰岱市监知登〔2026〕900号", pipeline="enforcement", unit_id=unit.id, title="写入测试",
@@ -28,7 +41,7 @@ def test_an_inserted_object_has_its_id_and_defaults_and_reads_without_a_query(ct
     with ctx.uow() as uow:
         case = new_case(uow.session, clock)
         with statements(ctx) as sent:
-            insert_now(uow.session, case)
+            write_one(uow.session, case)
             seen = (case.id is not None, case.status, case.details, case.priority, case.closed_at)
         assert sent == ["INSERT"]  # nothing reloaded: every column is known
         assert seen == (True, "open", {}, 0, None)
@@ -44,12 +57,12 @@ def test_a_row_update_writes_and_becomes_the_objects_committed_state(ctx, clock)
     stage_and_status = RowUpdate(Case.__table__, ("stage", "status"), guards=("status",))
     with ctx.uow() as uow:
         case = new_case(uow.session, clock)
-        insert_now(uow.session, case)
-        assert stage_and_status.run(uow.session, case, {"stage": None, "status": "closed"}, status="open")
+        write_one(uow.session, case)
+        write_one(uow.session, case, stage_and_status, {"stage": None, "status": "closed"}, status="open")
         assert (case.stage, case.status) == (None, "closed") and not uow.session.is_modified(case)
-        # the guard no longer matches: nothing is written and the object keeps its values
-        assert not stage_and_status.run(uow.session, case, {"stage": "x", "status": "reopened"}, status="open")
-        assert (case.stage, case.status) == (None, "closed")
+        # the guard no longer matches: nothing is written, and the batch says so
+        with pytest.raises(LookupError, match="guards missed"):
+            write_one(uow.session, case, stage_and_status, {"stage": "x", "status": "reopened"}, status="open")
         uow.commit()
         case_id = case.id
     with ctx.uow() as uow:
