@@ -13,8 +13,8 @@ from engine.forms.validation import validate_submission
 from engine.models import Case, HumanTask, Role, User, WorkflowInstance
 from engine.models.workflow import OPEN
 from engine import assignment
-from engine.store.together import write_together
-from engine.store.write_through import RowUpdate
+from engine.store.together import Batch
+from engine.store.write_through import RowUpdate, Write
 from engine.services import access, audit, inbox, instances, lookups, views
 
 TABS = ("all", "mine", "group")
@@ -246,16 +246,17 @@ _COMPLETION = RowUpdate(HumanTask.__table__, (
     "state", "completed_at", "completed_by_id", "data", "draft", "assignee_id", "claimed_at"), guards=("state",))
 
 
-def _mark_completed(session: Session, task: HumanTask, user: User, data: dict, now, audited) -> None:
+def _mark_completed(session: Session, task: HumanTask, user: User, data: dict, now, audited: Write) -> None:
     """The task row as completed by `user` (who holds it now if nobody did), if still open,
     written together with its audit event (`audited`)."""
     holder = (task.assignee_id, task.claimed_at) if task.assignee_id is not None else (user.id, now)
     values = {"state": "completed", "completed_at": now, "completed_by_id": user.id, "data": data,
               "draft": None, "assignee_id": holder[0], "claimed_at": holder[1]}
-    _, completed = write_together(session, [audited, _COMPLETION.bound(task, values, state="open")])
-    if not completed:
-        raise TaskAlreadyCompleted("Task {task_id} was completed by someone else meanwhile.", task_id=task.id)
-    _COMPLETION.took(task, values)
+    batch = Batch()
+    batch.add(audited)
+    batch.update(_COMPLETION, task, values, state="open", on_miss=TaskAlreadyCompleted(
+        "Task {task_id} was completed by someone else meanwhile.", task_id=task.id))
+    batch.send(session)
 
 
 def _ensure_not_pinned(task: HumanTask) -> None:

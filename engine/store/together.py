@@ -58,8 +58,13 @@ class Batch:
     """
 
     def __init__(self) -> None:
+        self._writes: list[Write] = []  # rows no object stands for (an audit event)
         self._updates: list[tuple[RowUpdate, Any, dict, dict, Exception | None]] = []
         self._inserts: list[Any] = []
+
+    def add(self, write: Write) -> None:
+        """A write of a row the session holds no object for; sent as it is."""
+        self._writes.append(write)
 
     def update(self, row_update: RowUpdate, obj: Any, values: dict[str, Any],
                on_miss: Exception | None = None, **guards: Any) -> None:
@@ -86,7 +91,7 @@ class Batch:
 
     def send(self, session: Session) -> None:
         slots: dict[Any, int] = {}
-        writes = []
+        writes = list(self._writes)
         for row_update, obj, values, guards, _ in self._updates:
             slot = slots[row_update] = slots.get(row_update, -1) + 1
             writes.append(row_update.bound(obj, values, slot, **guards))
@@ -96,10 +101,10 @@ class Batch:
             writes.append(inserting(obj, slot))
         if not writes:
             return
-        written = write_together(session, writes)
+        written = write_together(session, writes)[len(self._writes):]
         for (_, _, _, _, on_miss), ids in zip(self._updates, written):
             if not ids and on_miss is not None:
                 raise on_miss
         for obj, [row_id] in zip(self._inserts, written[len(self._updates):]):
             adopt(session, obj, row_id)
-        self._updates, self._inserts = [], []
+        self._writes, self._updates, self._inserts = [], [], []
