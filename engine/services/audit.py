@@ -22,13 +22,12 @@ def record(session: Session, *, at: datetime, action: str, actor: User | None = 
 
 
 _TABLE = AuditEvent.__table__
-_INSERT = insert(_TABLE)
 
 
 def append(session: Session, **values) -> None:
     """Insert one event (columns as for `row`) at once, outside the unit of work: for the step
     path, where the ids it names are already in the database."""
-    session.execute(_INSERT, row(**values))
+    session.execute(*inserting(**values))
 
 
 _COLUMNS = ("at", "action", "actor_id", "case_id", "task_id", "before", "after", "details")
