@@ -110,7 +110,6 @@ class WorkflowRun:
             raise Conflict("This task is no longer part of the workflow.") from None
         if task.state != TaskState.READY or not task.task_spec.manual:
             raise Conflict("This task is not waiting for input.")
-        self._ready = None
         task.set_data(**data)
         try:
             task.run()
@@ -142,7 +141,6 @@ class WorkflowRun:
             if first is task:
                 continue  # a long path, not a loop: nothing to rewind to
             saved = dict(task.data)
-            self._ready = None
             self.workflow.reset_from_task_id(first.id)
             first.set_data(**saved)
             self.rewinds += 1
@@ -166,7 +164,6 @@ class WorkflowRun:
 
     def deliver(self, name: str, payload: object) -> None:
         """Hand a message to the catch event waiting for it, then advance."""
-        self._ready = None
         try:
             self.workflow.send_event(BpmnEvent(MessageEventDefinition(name), payload=payload))
         except WorkflowException as err:
