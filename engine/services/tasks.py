@@ -1,12 +1,15 @@
 """The task inbox and what users do with tasks: claim, unclaim, reassign, save a draft, complete."""
 from __future__ import annotations
 
+from typing import Callable, Union
+
 from sqlalchemy import bindparam, func, or_, select, update
 from sqlalchemy.orm import Session, aliased, defer, joinedload
 from sqlalchemy.orm.exc import StaleDataError
 
 from engine.context import Context
 from engine.errors import Conflict, Forbidden, Invalid, NotFound, TaskAlreadyCompleted
+from engine.forms.definitions import FormDef
 from engine.forms.jsonschema import schema_to_jsonschema
 from engine.forms.schema import schema_for
 from engine.forms.validation import validate_submission
@@ -194,24 +197,35 @@ def _holder_changed(session: Session, now, actor: User, task: HumanTask, action:
     return view
 
 
-def save_draft(ctx: Context, *, username: str, task_id: int, data: dict) -> dict:
+# What a form posted: its data, or a function that reads it by the task's form definition (a web
+# form's fields are parsed by the form they belong to, which the task service looks up anyway).
+Posted = Union[dict, Callable[[FormDef], dict]]
+
+
+def _posted_data(form: FormDef, posted: Posted):
+    return posted(form) if callable(posted) else posted
+
+
+def save_draft(ctx: Context, *, username: str, task_id: int, data: Posted) -> dict:
     """Keep partial input without validating or completing it."""
-    if not isinstance(data, dict):
-        raise Invalid("Form data must be an object of field values.", errors={"_schema": ["not an object"]})
     with ctx.uow() as uow:
         s = uow.session
         user = lookups.user(s, username)
         task = _visible_task(ctx, s, user, task_id)
         _ensure_open(task)
         access.ensure_can_complete(user, task)
-        known = {f.name for f in ctx.forms.get(task.form_id).fields}
+        form = ctx.forms.get(task.form_id)
+        data = _posted_data(form, data)
+        if not isinstance(data, dict):
+            raise Invalid("Form data must be an object of field values.", errors={"_schema": ["not an object"]})
+        known = {f.name for f in form.fields}
         task.draft = {k: v for k, v in data.items() if k in known}
         [view] = views.task_rows_view(s, [task])
         uow.commit()
     return view
 
 
-def complete(ctx: Context, *, username: str, task_id: int, data: dict) -> dict:
+def complete(ctx: Context, *, username: str, task_id: int, data: Posted) -> dict:
     """Validate the form, run the workflow on, persist and audit: all or nothing."""
     with ctx.uow() as uow:
         s = uow.session
@@ -221,7 +235,8 @@ def complete(ctx: Context, *, username: str, task_id: int, data: dict) -> dict:
         check_visible(ctx, s, user, task, case)
         _ensure_open(task)
         access.ensure_can_complete(user, task)
-        submission = validate_submission(ctx.forms.get(task.form_id), data)
+        form = ctx.forms.get(task.form_id)
+        submission = validate_submission(form, _posted_data(form, data))
         # Audited before the workflow runs, so what the step triggers follows it in the timeline.
         _mark_completed(s, task, user, submission.json, now, audit.inserting(
             at=now, action="task.completed", actor_id=user.id, case_id=case.id, task_id=task.id,

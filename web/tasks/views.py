@@ -15,11 +15,14 @@ def _ctx():
     return current_app.extensions["ipcase"]
 
 
-def _render(task_id: int, values: dict | None = None, errors: dict | None = None, message: str | None = None,
+def _render(task_id: int, values=None, errors: dict | None = None, message: str | None = None,
             status: int = 200):
+    """The task page; `values` (data, or a function reading it by the form) fill the fields."""
     ctx = _ctx()
     view = inbox.task_page(ctx, username=current_user.username, task_id=task_id)
     form = ctx.forms.get(view["form"])
+    if callable(values):
+        values = values(form)
     if values is None:
         values = display_values(form, view["draft"] or (view["data"] if view["state"] == "completed" else None))
     files = []
@@ -61,11 +64,10 @@ def show(task_id: int):
 def submit(task_id: int):
     """Save a draft or complete the task; errors come back beside the fields with the input kept."""
     ctx = _ctx()
-    target = submissions.task_target(ctx, username=current_user.username, task_id=task_id)
-    form = ctx.forms.get(target["form"])
-    data = parse(form, request.form)
+    data = _posted  # the task service parses the fields by the task's form, which it reads anyway
     try:
-        _attach_uploads(form, target["case"], data)
+        if _has_uploads():
+            data = _with_uploads(ctx, task_id)
         if request.form.get("action") == "draft":
             tasks.save_draft(ctx, username=current_user.username, task_id=task_id, data=data)
             flash(gettext("Draft saved."), "success")
@@ -78,8 +80,27 @@ def submit(task_id: int):
         # Someone else completed or took the task meanwhile: say so, keep what was typed.
         status = 409 if isinstance(err, Conflict) else 403
         return _render(task_id, values=data, message=translate_error(err), status=status)
-    flash(gettext("Step completed: %(name)s.", name=target["name"]), "success")
+    flash(gettext("Step completed: %(name)s.", name=result["task"]["name"]), "success")
     return redirect(url_for("cases.show", number=result["case"]["number"]))
+
+
+def _posted(form) -> dict:
+    """The posted fields as data of `form`."""
+    return parse(form, request.form)
+
+
+def _has_uploads() -> bool:
+    return any(fs.filename for fs in request.files.values())
+
+
+def _with_uploads(ctx, task_id: int) -> dict:
+    """The posted data, with the files chosen in its evidence fields added to the case first
+    (an upload needs the case, so the task is looked up before the step)."""
+    target = submissions.task_target(ctx, username=current_user.username, task_id=task_id)
+    form = ctx.forms.get(target["form"])
+    data = _posted(form)
+    _attach_uploads(form, target["case"], data)
+    return data
 
 
 def _attach_uploads(form, number: str, data: dict) -> None:

@@ -8,6 +8,7 @@ from sqlalchemy import event, func, select, update
 
 from engine.context import build_context
 from engine.errors import Forbidden, Invalid, NotFound, TaskAlreadyCompleted
+from engine.forms.samples import sample_submission
 from engine.models import AuditEvent, CaseClock, HumanTask, WorkflowInstance
 from engine.runtime.warm_runs import WarmRuns
 from engine.services import cases, tasks
@@ -199,6 +200,21 @@ def test_drafts_keep_partial_input_without_moving_the_case(ctx):
     shown = tasks.show_task(ctx, task["id"])
     assert shown["draft"] == {"conduct": "未写完"} and shown["state"] == "open"
     assert "conduct" in shown["form_schema"]["properties"]
+
+
+def test_posted_fields_are_read_by_the_form_of_the_task_they_complete(ctx):
+    number = open_case(ctx)["number"]
+    task = open_task(ctx, number)
+    asked = []
+
+    def posted(form):
+        asked.append(form.id)
+        return sample_submission(form)
+
+    tasks.save_draft(ctx, username="daiyue.officer1", task_id=task["id"], data=posted)
+    result = tasks.complete(ctx, username="daiyue.officer1", task_id=task["id"], data=posted)
+    assert asked == [task["form"], task["form"]]
+    assert result["task"]["state"] == "completed" and result["next_tasks"]
 
 
 @contextmanager
