@@ -9,7 +9,7 @@ from sqlalchemy.orm import joinedload
 
 from engine.context import Context
 from engine.errors import Invalid, TooManyAttempts
-from engine.models import LoginAttempt, User
+from engine.models import LoginAttempt, Unit, User, UserRole
 from engine.services import audit, users, views
 
 MAX_FAILURES = 5
@@ -54,22 +54,34 @@ def login(ctx: Context, *, username: str, password: str, ip: str) -> dict:
 def session_view(user: User) -> dict:
     """What a web session keeps of its user; `session_id` changes with the password."""
     return {**views.user_view(user), "id": user.id, "locale": user.locale,
-            "session_id": f"{user.id}:{user.password_hash[-12:]}"}
+            "session_id": _session_id(user.id, user.password_hash)}
 
 
-# One statement per request: the user with their unit and roles (built once, like lookups.user's).
-_SESSION_USER = (select(User).options(joinedload(User.unit, innerjoin=True), joinedload(User.role_rows))
-                 .where(User.id == bindparam("user_id")))
+def _session_id(user_id: int, password_hash: str) -> str:
+    return f"{user_id}:{password_hash[-12:]}"
+
+
+# One statement per request, built once: the user with their unit and a row per role. Plain
+# rows, not ORM objects: every request asks it, and the view needs nothing else of the user.
+_USERS, _UNITS, _ROLES = User.__table__, Unit.__table__, UserRole.__table__
+_SESSION_USER = (select(_USERS.c.id, _USERS.c.username, _USERS.c.full_name, _USERS.c.password_hash,
+                        _USERS.c.active, _USERS.c.locale, _UNITS.c.code, _UNITS.c.name, _ROLES.c.role)
+                 .select_from(_USERS.join(_UNITS, _UNITS.c.id == _USERS.c.unit_id)
+                              .outerjoin(_ROLES, _ROLES.c.user_id == _USERS.c.id))
+                 .where(_USERS.c.id == bindparam("user_id")))
 
 
 def session_user(ctx: Context, session_id: str) -> dict | None:
-    """The user behind a session id, or None once the user is inactive or changed their password."""
+    """The user behind a session id (as `session_view` gives it), or None once the user is
+    inactive or changed their password."""
     user_id, _, _ = (session_id or "").partition(":")
     if not user_id.isdigit():
         return None
     with ctx.lookup() as uow:
-        user = uow.session.execute(_SESSION_USER, {"user_id": int(user_id)}).unique().scalar_one_or_none()
-        if user is None or not user.active:
-            return None
-        view = session_view(user)
-    return view if view["session_id"] == session_id else None
+        rows = uow.session.connection().execute(_SESSION_USER, {"user_id": int(user_id)}).all()
+    if not rows or not rows[0].active or _session_id(rows[0].id, rows[0].password_hash) != session_id:
+        return None
+    user = rows[0]
+    return {"username": user.username, "full_name": user.full_name, "unit": user.code, "unit_name": user.name,
+            "roles": sorted(r.role.value for r in rows if r.role is not None), "active": True,
+            "id": user.id, "locale": user.locale, "session_id": session_id}
