@@ -122,7 +122,8 @@ def on_step(session: Session, batch: Batch, case: Case, instance: WorkflowInstan
         return  # nothing to start, stop or date: no query
     once = [rule.id for rule in starting if not rule.restart]
     with session.no_autoflush:  # new task rows and clocks go in with their due dates
-        loaded = _running_or_ran(session, case.id, once)
+        found = _take_found(session, case.id)
+        loaded = found if found is not None and not once else _running_or_ran(session, case.id, once)
         ran = {c.rule for c in loaded}
         running = [c for c in loaded if c.stopped_at is None]
         for clock in running:
@@ -155,6 +156,21 @@ _RUNNING_OR_RAN = (select(CaseClock).where(CaseClock.case_id == bindparam("case_
     .options(defer(CaseClock.explanation)))
 
 
+_FOUND = "clocks.found_running"  # session.info key: (case id, its running clocks)
+
+
+def found_running(session: Session, case_id: int, running: list[CaseClock]) -> None:
+    """The case's running clocks, as a step's locking read found them: the step's `on_step`
+    takes them instead of reading them again. Starting a clock otherwise (`on_event`, from a
+    service task or a message during the step) drops them, so it reads them then."""
+    session.info[_FOUND] = (case_id, running)
+
+
+def _take_found(session: Session, case_id: int) -> list[CaseClock] | None:
+    found_for, running = session.info.pop(_FOUND, (None, None))
+    return running if found_for == case_id else None
+
+
 def _running(session: Session, case_id: int) -> list[CaseClock]:
     """The case's running clocks."""
     return [c for c in session.scalars(_RUNNING, {"case_id": case_id})
@@ -170,6 +186,7 @@ def on_event(session: Session, case: Case, event: str, now: datetime) -> list[Ca
     """Start the clocks whose rule starts on a named event (e.g. `message:transfer_request`)."""
     cat = catalogue()
     started, batch = [], Batch()
+    session.info.pop(_FOUND, None)
     for rule in cat.rules.values():
         if rule.start_kind in ("event", "message") and (event in rule.start_on or
                                                         event.removeprefix("message:") in rule.start_on):

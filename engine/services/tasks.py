@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from typing import Callable, Union
 
-from sqlalchemy import bindparam, func, or_, select, update
+from sqlalchemy import and_, bindparam, func, or_, select, update
 from sqlalchemy.orm import Session, aliased, defer, joinedload
 from sqlalchemy.orm.exc import StaleDataError
 
@@ -13,12 +13,12 @@ from engine.forms.definitions import FormDef
 from engine.forms.jsonschema import schema_to_jsonschema
 from engine.forms.schema import schema_for
 from engine.forms.validation import validate_submission
-from engine.models import Case, HumanTask, Role, User, WorkflowInstance
+from engine.models import Case, CaseClock, HumanTask, Role, User, WorkflowInstance
 from engine.models.workflow import OPEN
 from engine import assignment
 from engine.store.together import Batch
 from engine.store.write_through import RowUpdate, Write
-from engine.services import access, audit, inbox, instances, lookups, views
+from engine.services import access, audit, clocks, inbox, instances, lookups, views
 
 TABS = ("all", "mine", "group")
 
@@ -93,11 +93,14 @@ def _lock_step_statement(with_state: bool):
     previous = (select(earlier.data).where(earlier.case_id == HumanTask.case_id, earlier.form_id == HumanTask.form_id,
                                            earlier.state == "completed")
                 .order_by(earlier.id.desc()).limit(1).correlate(HumanTask).scalar_subquery())
-    return (select(HumanTask, WorkflowInstance, Case, previous, User)
+    running = aliased(CaseClock)
+    return (select(HumanTask, WorkflowInstance, Case, previous, User, running)
             .join(WorkflowInstance, HumanTask.instance_id == WorkflowInstance.id)
             .join(Case, HumanTask.case_id == Case.id)
             .join(User, User.username == bindparam("username"))
-            .options(joinedload(User.role_rows), *(() if with_state else (defer(WorkflowInstance.state),)))
+            .outerjoin(running, and_(running.case_id == Case.id, running.stopped_at.is_(None)))
+            .options(joinedload(User.role_rows), defer(running.explanation),
+                     *(() if with_state else (defer(WorkflowInstance.state),)))
             .where(HumanTask.id == bindparam("task_id"))
             .with_for_update(of=[HumanTask, WorkflowInstance])
             .execution_options(populate_existing=True))
@@ -113,13 +116,17 @@ def _lock_step(session: Session, task_id: int, username: str, with_state: bool =
     the lock and then read what the previous one committed. The previous submission is what
     this step's form said the last time the case passed here (loops, returns). Without
     `with_state` the instance's stored state (~20 KB) is left out, for a workflow kept in memory.
+    The case's running clocks come in the same query (a row per clock and role of the user),
+    kept for the step's clocks (`clocks.found_running`).
     """
-    row = (session.execute(_LOCK_STEP[with_state], {"task_id": task_id, "username": username})
-           .unique(lambda r: r[0].id).one_or_none())  # one row per role of the user before unique()
-    if row is None or not row[4].active:
+    rows = (session.execute(_LOCK_STEP[with_state], {"task_id": task_id, "username": username})
+            .unique(lambda r: r[5] and r[5].id).all())  # a row per clock and role before unique()
+    if not rows or not rows[0][4].active:
         lookups.user(session, username)  # raises if that is what is missing
         raise NotFound("No task {task_id}.", task_id=task_id)
-    return row[0], row[1], row[2], row[3], row[4]
+    task, instance, case, previous, user, _ = rows[0]
+    clocks.found_running(session, case.id, [r[5] for r in rows if r[5] is not None])
+    return task, instance, case, previous, user
 
 
 def claim(ctx: Context, *, username: str, task_id: int) -> dict:
