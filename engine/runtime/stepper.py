@@ -81,11 +81,14 @@ class WorkflowRun:
         return cls.resume(serializer.load(state, specs, script_engine), script_engine, rewind_depth)
 
     @classmethod
-    def resume(cls, workflow: BpmnWorkflow, script_engine, rewind_depth: int = 40) -> "WorkflowRun":
-        """Go on with a workflow as it was saved (loaded, or kept in memory since)."""
+    def resume(cls, workflow: BpmnWorkflow, script_engine, rewind_depth: int = 40,
+               ready: frozenset[str] | None = None) -> "WorkflowRun":
+        """Go on with a workflow as it was saved (loaded, or kept in memory since). `ready` are
+        its READY human tasks' ids if known (a kept workflow's, noted when it was saved)."""
         workflow.script_engine = script_engine
         run = cls(workflow, rewind_depth)
-        run.ready_at_load = {str(t.id) for t in workflow.get_tasks(state=TaskState.READY, manual=True)}
+        run.ready_at_load = set(ready) if ready is not None else {
+            str(t.id) for t in workflow.get_tasks(state=TaskState.READY, manual=True)}
         return run
 
     def dump(self) -> str:

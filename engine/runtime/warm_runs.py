@@ -15,14 +15,20 @@ from __future__ import annotations
 
 import threading
 from collections import OrderedDict
+from typing import NamedTuple
 
 from SpiffWorkflow.bpmn import BpmnWorkflow
+
+
+class Kept(NamedTuple):
+    workflow: BpmnWorkflow
+    ready: frozenset[str] | None  # spiff ids of its READY human tasks when saved (None: unknown)
 
 
 class WarmRuns:
     def __init__(self, capacity: int = 256):
         self.capacity = capacity
-        self._kept: OrderedDict[int, tuple[int, BpmnWorkflow]] = OrderedDict()
+        self._kept: OrderedDict[int, tuple[int, Kept]] = OrderedDict()
         self._open: dict[int, dict[int, str]] = {}  # instance id -> {open task row id: its spiff id}
         self._instance_of: dict[int, int] = {}  # open task row id -> instance id
         self._lock = threading.Lock()
@@ -32,7 +38,7 @@ class WarmRuns:
         with self._lock:
             return self._instance_of.get(task_id) in self._kept
 
-    def take(self, instance_id: int, version: int) -> BpmnWorkflow | None:
+    def take(self, instance_id: int, version: int) -> Kept | None:
         """The kept workflow of the instance if it is the one at `version`; it leaves the cache."""
         with self._lock:
             kept = self._kept.pop(instance_id, None)
@@ -42,7 +48,7 @@ class WarmRuns:
              opened: dict[int, str] | None = None, still_open: set[str] | None = None) -> None:
         """Call only after the transaction that wrote `version` committed. `opened` are the
         task rows the step opened (row id: spiff id); of those known before, the ones whose
-        spiff ids are in `still_open` stay known."""
+        spiff ids are in `still_open` (the workflow's READY human tasks) stay known."""
         if self.capacity <= 0:
             return
         workflow.script_engine = None  # it holds the finished step's session; the next step sets its own
@@ -54,7 +60,7 @@ class WarmRuns:
             rows.update(opened or {})
             self._open[instance_id] = rows
             self._instance_of.update((row, instance_id) for row in rows)
-            self._kept[instance_id] = (version, workflow)
+            self._kept[instance_id] = (version, Kept(workflow, None if still_open is None else frozenset(still_open)))
             self._kept.move_to_end(instance_id)
             while len(self._kept) > self.capacity:
                 evicted, _ = self._kept.popitem(last=False)

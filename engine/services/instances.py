@@ -68,7 +68,7 @@ def load(ctx: Context, session: Session, instance: WorkflowInstance, case: Case,
     script_engine = _script_engine(session, case, now, actor, ctx)
     kept = ctx.runs.take(instance.id, instance.version)
     if kept is not None:
-        return WorkflowRun.resume(kept, script_engine, ctx.settings.rewind_depth)
+        return WorkflowRun.resume(kept.workflow, script_engine, ctx.settings.rewind_depth, kept.ready)
     specs = definitions.specs_by_id(session, instance.definition_id)
     return WorkflowRun.load(_state(session, instance), specs, script_engine, ctx.settings.rewind_depth)
 
