@@ -1,12 +1,11 @@
 """Gap-free document numbers per unit, year and kind, e.g. 泰岱市监知立〔2026〕7号.
 
-The counter row is incremented with a single UPDATE … RETURNING inside the caller's
-transaction: concurrent openers queue on the row lock (PostgreSQL) or the write lock
-(SQLite), and a rolled-back case gives its number back.
+The counter row is created or incremented with a single INSERT … ON CONFLICT DO UPDATE …
+RETURNING inside the caller's transaction: concurrent openers queue on the row lock
+(PostgreSQL) or the write lock (SQLite), and a rolled-back case gives its number back.
 """
 from __future__ import annotations
 
-from sqlalchemy import update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
@@ -22,12 +21,10 @@ def format_number(unit: Unit, kind: str, year: int, seq: int) -> str:
 
 def next_number(session: Session, unit: Unit, year: int, kind: str) -> str:
     insert = INSERTS[session.get_bind().dialect.name]
-    session.execute(insert(NumberCounter).values(unit_id=unit.id, year=year, kind=kind, last=0)
-                    .on_conflict_do_nothing())
     seq = session.scalar(
-        update(NumberCounter)
-        .where(NumberCounter.unit_id == unit.id, NumberCounter.year == year, NumberCounter.kind == kind)
-        .values(last=NumberCounter.last + 1)
+        insert(NumberCounter).values(unit_id=unit.id, year=year, kind=kind, last=1)
+        .on_conflict_do_update(index_elements=["unit_id", "year", "kind"],
+                               set_={"last": NumberCounter.last + 1})
         .returning(NumberCounter.last)
     )
     return format_number(unit, kind, year, seq)
