@@ -30,16 +30,22 @@ Operator = Callable[..., object]
 class OperatorScriptEngine(PythonScriptEngine):
     """Evaluates conditions in the restricted environment and routes service tasks."""
 
-    def __init__(self, operators: Mapping[str, Operator] | None = None):
+    def __init__(self, operators: Mapping[str, Operator] | None = None,
+                 before_operator: Callable[[], None] | None = None):
+        """`before_operator` runs before each operator call (the engine sends the writes its
+        step held back: operators read and write the database)."""
         env = TaskDataEnvironment({"__builtins__": SAFE_BUILTINS, **HELPERS})
         super().__init__(environment=env)
         self.operators = dict(operators or {})
+        self.before_operator = before_operator
 
     def call_service(self, task, operation_name=None, operation_params=None, **kwargs):
         operator = self.operators.get(operation_name)
         if operator is None:
             raise WorkflowTaskException(f"unknown service operator {operation_name!r}", task=task)
         params = {name: p["value"] for name, p in (operation_params or {}).items()}
+        if self.before_operator is not None:
+            self.before_operator()
         try:
             result = operator(task=task, **params)
         except (ValueError, LookupError) as err:  # an operator refusing its input: the step fails cleanly

@@ -19,6 +19,7 @@ from engine.runtime.specs import HumanStep
 from engine.runtime.stepper import Message, WorkflowFailed, WorkflowRun
 from engine.runtime.warm_runs import WarmRuns
 from engine.store import after_commit
+from engine.store import together
 from engine.store.together import Batch
 from engine.store.write_through import RowUpdate
 from engine.services import clocks, definitions, messages
@@ -28,7 +29,8 @@ from engine.services.operators import operators_for
 def _script_engine(session: Session, case: Case, now: datetime, actor: User | None,
                    ctx: Context | None = None) -> OperatorScriptEngine:
     step_timers.use_time(now)  # BPMN timers reached or fired in this step use the engine's clock
-    return OperatorScriptEngine(operators_for(session, case, now, actor, ctx.settings if ctx else None))
+    return OperatorScriptEngine(operators_for(session, case, now, actor, ctx.settings if ctx else None),
+                                before_operator=partial(together.send_held, session))
 
 
 def initial_data(case: Case) -> dict:

@@ -16,7 +16,7 @@ from engine.forms.validation import validate_submission
 from engine.models import Case, CaseClock, HumanTask, Role, User, WorkflowInstance
 from engine.models.workflow import OPEN
 from engine import assignment
-from engine.store.together import Batch
+from engine.store import together
 from engine.store.write_through import RowUpdate, Write
 from engine.services import access, audit, clocks, inbox, instances, lookups, views
 
@@ -244,7 +244,8 @@ def complete(ctx: Context, *, username: str, task_id: int, data: Posted) -> dict
         access.ensure_can_complete(user, task)
         form = ctx.forms.get(task.form_id)
         submission = validate_submission(form, _posted_data(form, data))
-        # Audited before the workflow runs, so what the step triggers follows it in the timeline.
+        # Held back to go with the step's last write; sent before any operator of the step runs,
+        # so what the step triggers follows it in the timeline.
         _mark_completed(s, task, user, submission.json, now, audit.inserting(
             at=now, action="task.completed", actor_id=user.id, case_id=case.id, task_id=task.id,
             before=previous, after=submission.json, details={"step": task.bpmn_id}))
@@ -270,15 +271,14 @@ _COMPLETION = RowUpdate(HumanTask.__table__, (
 
 def _mark_completed(session: Session, task: HumanTask, user: User, data: dict, now, audited: Write) -> None:
     """The task row as completed by `user` (who holds it now if nobody did), if still open,
-    written together with its audit event (`audited`)."""
+    with its audit event (`audited`): held back (`together.held`) for the step's next batch."""
     holder = (task.assignee_id, task.claimed_at) if task.assignee_id is not None else (user.id, now)
     values = {"state": "completed", "completed_at": now, "completed_by_id": user.id, "data": data,
               "draft": None, "assignee_id": holder[0], "claimed_at": holder[1]}
-    batch = Batch()
+    batch = together.held(session)
     batch.add(audited)
     batch.update(_COMPLETION, task, values, state="open", on_miss=TaskAlreadyCompleted(
         "Task {task_id} was completed by someone else meanwhile.", task_id=task.id))
-    batch.send(session)
 
 
 def _ensure_not_pinned(task: HumanTask) -> None:

@@ -9,6 +9,10 @@ and has nothing to save: there they run one after the other.
 Each write (engine/store/write_through.py `Write`) must be an INSERT or UPDATE returning the
 row's id, write rows no other write of the batch writes, and not need another's effect:
 every CTE sees the database as it was before the statement ran.
+
+A transaction may also hold writes back (`held`) to go with its next batch: a step's
+completed task and its audit event go with the rows the step writes at its end. Whatever may
+read them first sends them (`send_held`): the step's operators, and the commit.
 """
 from __future__ import annotations
 
@@ -20,6 +24,7 @@ from sqlalchemy.orm import Session
 from engine.store.write_through import RowUpdate, Write, adopt, inserting
 
 _COMBINED: dict[tuple[int, ...], object] = {}
+_HELD = "together.held"  # session.info key
 
 
 def write_together(session: Session, writes: Sequence[Write]) -> list[list[int]]:
@@ -90,6 +95,11 @@ class Batch:
         self._inserts.append(obj)
 
     def send(self, session: Session) -> None:
+        """Send this batch's writes, after those the transaction held back (`held`)."""
+        earlier = session.info.pop(_HELD, None)
+        if earlier is not None and earlier is not self:
+            self._writes[:0], self._updates[:0], self._inserts[:0] = (earlier._writes, earlier._updates,
+                                                                      earlier._inserts)
         slots: dict[Any, int] = {}
         writes = list(self._writes)
         for row_update, obj, values, guards, _ in self._updates:
@@ -108,3 +118,19 @@ class Batch:
         for obj, [row_id] in zip(self._inserts, written[len(self._updates):]):
             adopt(session, obj, row_id)
         self._writes, self._updates, self._inserts = [], [], []
+
+
+def held(session: Session) -> Batch:
+    """The writes the transaction holds back, to go with its next `Batch.send` (see the module
+    docstring); add to it as to any batch."""
+    batch = session.info.get(_HELD)
+    if batch is None:
+        batch = session.info[_HELD] = Batch()
+    return batch
+
+
+def send_held(session: Session) -> None:
+    """Send the held writes now: before something that may read their rows, and at commit."""
+    batch = session.info.pop(_HELD, None)
+    if batch is not None:
+        batch.send(session)

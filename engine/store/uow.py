@@ -3,6 +3,8 @@ from __future__ import annotations
 
 from sqlalchemy.orm import Session, sessionmaker
 
+from engine.store.together import send_held
+
 
 class UnitOfWork:
     """Owns a session for the duration of a `with` block; leaving it without commit rolls back."""
@@ -20,4 +22,5 @@ class UnitOfWork:
         self.session.close()
 
     def commit(self) -> None:
+        send_held(self.session)  # writes held back for a batch that never came
         self.session.commit()

@@ -4,7 +4,7 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
 from engine.models import Case
-from engine.store.together import Batch, write_together
+from engine.store.together import Batch, held, send_held, write_together
 from engine.store.write_through import RowUpdate, adopt, inserting
 
 from .test_write_through import new_case, statements
@@ -106,3 +106,48 @@ def test_a_row_updated_twice_in_a_batch_is_written_once_with_the_later_values(ct
         case_id = case.id
     with ctx.uow() as uow:
         assert uow.session.get(Case, case_id).status == "closed"
+
+
+def _stored_status(ctx, ids: list[int]) -> list[str]:
+    with ctx.uow() as uow:
+        stored = dict(uow.session.execute(select(Case.id, Case.status).where(Case.id.in_(ids))).tuples().all())
+    return [stored.get(i) for i in ids]
+
+
+def test_held_writes_go_with_the_next_batch_and_a_commit_sends_what_no_batch_took(ctx, clock):
+    with ctx.uow() as uow:
+        s = uow.session
+        first, second = new_case(s, clock), new_case(s, clock)
+        second.number = "泰岱市监知登〔2026〕901号"
+        s.add_all([first, second])
+        s.flush()
+        held(s).update(STATUS, first, {"status": "closed"}, status="open")
+        assert first.status == "closed"  # at once, for the rest of the transaction
+        batch = Batch()
+        batch.update(OTHER_STATUS, second, {"status": "suspended"}, status="open")
+        with statements(ctx) as sent:
+            batch.send(s)
+        assert len(sent) == (1 if s.get_bind().dialect.name == "postgresql" else 2), sent
+        held(s).update(STATUS, second, {"status": "closed"}, status="suspended")
+        uow.commit()  # no batch came for this one
+        ids = [first.id, second.id]
+    assert _stored_status(ctx, ids) == ["closed", "closed"]
+
+
+def test_send_held_writes_them_before_a_read_and_a_rollback_drops_them(ctx, clock):
+    with ctx.uow() as uow:
+        s = uow.session
+        case = new_case(s, clock)
+        s.add(case)
+        uow.commit()
+        case_id = case.id
+    with ctx.uow() as uow:
+        s = uow.session
+        case = s.get(Case, case_id)
+        held(s).update(STATUS, case, {"status": "closed"}, status="open")
+        send_held(s)
+        assert s.execute(select(Case.status).where(Case.id == case_id)).scalar_one() == "closed"
+    assert _stored_status(ctx, [case_id]) == ["open"]  # never committed
+    with ctx.uow() as uow:
+        held(uow.session).update(STATUS, uow.session.get(Case, case_id), {"status": "closed"}, status="open")
+    assert _stored_status(ctx, [case_id]) == ["open"]
