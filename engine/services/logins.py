@@ -77,8 +77,8 @@ def session_user(ctx: Context, session_id: str) -> dict | None:
     user_id, _, _ = (session_id or "").partition(":")
     if not user_id.isdigit():
         return None
-    with ctx.lookup() as uow:
-        rows = uow.session.connection().execute(_SESSION_USER, {"user_id": int(user_id)}).all()
+    with ctx.lookup_connection() as conn:
+        rows = conn.execute(_SESSION_USER, {"user_id": int(user_id)}).all()
     if not rows or not rows[0].active or _session_id(rows[0].id, rows[0].password_hash) != session_id:
         return None
     user = rows[0]

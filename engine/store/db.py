@@ -94,11 +94,17 @@ def make_session_factory(engine: Engine) -> sessionmaker[Session]:
     return factory
 
 
-def make_lookup_factory(engine: Engine) -> sessionmaker[Session] | None:
-    """Sessions for one-statement reads (the session user on every request): on PostgreSQL in
+def make_lookup_engine(engine: Engine) -> Engine | None:
+    """The engine for one-statement reads (the session user on every request): on PostgreSQL in
     autocommit, so the statement is its own transaction and needs no BEGIN and ROLLBACK round
     trips (psycopg sends BEGIN as a statement of its own). None elsewhere: SQLite has no round
     trips to save, and its engine begins every transaction itself (`_on_begin`)."""
     if engine.dialect.name != "postgresql":
         return None
-    return sessionmaker(engine.execution_options(isolation_level="AUTOCOMMIT"), expire_on_commit=False)
+    return engine.execution_options(isolation_level="AUTOCOMMIT")
+
+
+def make_lookup_factory(engine: Engine) -> sessionmaker[Session] | None:
+    """Sessions on `make_lookup_engine` (None where it is None)."""
+    lookups = make_lookup_engine(engine)
+    return sessionmaker(lookups, expire_on_commit=False) if lookups is not None else None

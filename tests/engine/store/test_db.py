@@ -63,7 +63,7 @@ def test_a_connection_dropped_while_idle_is_replaced_before_use(pings):
 def test_a_lookup_reads_without_the_begin_and_rollback_round_trips_of_a_unit_of_work(monkeypatch):
     from psycopg import _connection_base  # where psycopg sends BEGIN, COMMIT and ROLLBACK
 
-    from engine.store.db import make_lookup_factory, make_session_factory
+    from engine.store.db import make_lookup_engine, make_lookup_factory, make_session_factory
     sent: list[bytes] = []
     real = _connection_base.BaseConnection._exec_command
 
@@ -80,6 +80,8 @@ def test_a_lookup_reads_without_the_begin_and_rollback_round_trips_of_a_unit_of_
         with make_lookup_factory(db)() as session:
             assert session.execute(text("SELECT 1")).scalar() == 1
             session.rollback()
+        with make_lookup_engine(db).connect() as conn:  # a lookup without a session
+            assert conn.execute(text("SELECT 1")).scalar() == 1
         assert sent == []
         with make_session_factory(db)() as session:  # the same pooled connection, transactional again
             assert session.execute(text("SELECT 1")).scalar() == 1
@@ -90,5 +92,6 @@ def test_a_lookup_reads_without_the_begin_and_rollback_round_trips_of_a_unit_of_
 
 
 def test_sqlite_lookups_are_ordinary_units_of_work(tmp_path):
-    from engine.store.db import make_lookup_factory
-    assert make_lookup_factory(make_engine(f"sqlite:///{tmp_path / 'x.db'}")) is None
+    from engine.store.db import make_lookup_engine, make_lookup_factory
+    db = make_engine(f"sqlite:///{tmp_path / 'x.db'}")
+    assert make_lookup_factory(db) is None and make_lookup_engine(db) is None
