@@ -127,3 +127,22 @@ def test_instance_states_written_before_and_after_lz4_both_load(ctx, db_url):
                                        "JOIN cases c ON c.id = i.case_id WHERE c.number = :n"), {"n": number})
             assert stored.scalar_one() == "lz4"
     db.dispose()
+
+
+def test_a_clocks_events_are_found_through_the_unique_key_once_its_twin_index_is_gone(db_url):
+    db = _engine(db_url)
+    try:
+        assert "ix_clock_events_clock_id" not in _indexes(db, "clock_events")
+        explain = "EXPLAIN QUERY PLAN" if db.dialect.name == "sqlite" else "EXPLAIN"
+        with db.connect() as conn:
+            if db.dialect.name == "postgresql":
+                conn.exec_driver_sql("SET enable_seqscan = off")  # an empty table: ask which index serves it
+            plan = " ".join(str(row[-1]) for row in conn.exec_driver_sql(
+                f"{explain} SELECT id FROM clock_events WHERE clock_id = 1"))
+        assert "uq_clock_events_clock_id_kind_dedup" in plan or "sqlite_autoindex_clock_events" in plan, plan
+        migrate.downgrade(db, "0009")
+        assert "ix_clock_events_clock_id" in _indexes(db, "clock_events")
+        migrate.upgrade(db)
+        assert "ix_clock_events_clock_id" not in _indexes(db, "clock_events")
+    finally:
+        db.dispose()
