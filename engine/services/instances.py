@@ -18,8 +18,7 @@ from engine.runtime.script_engine import OperatorScriptEngine
 from engine.runtime.specs import HumanStep
 from engine.runtime.stepper import Message, WorkflowFailed, WorkflowRun
 from engine.runtime.warm_runs import WarmRuns
-from engine.store import after_commit
-from engine.store import together
+from engine.store import after_commit, together
 from engine.store.together import Batch
 from engine.store.write_through import RowUpdate
 from engine.services import clocks, definitions, messages
