@@ -19,7 +19,8 @@ _TARGET = (select(User, HumanTask, Case).select_from(User)
 
 
 def task_target(ctx: Context, *, username: str, task_id: int) -> dict:
-    """The task's form id, step name and case number from one query.
+    """The task's form id and case number from one query (a form with files needs the case
+    before the step: the files are added to it first).
 
     Same answers as the task page: an inactive or unknown user or a missing task is NotFound,
     and a task out of the user's scope does not exist for them (audited).
@@ -33,4 +34,4 @@ def task_target(ctx: Context, *, username: str, task_id: int) -> dict:
         if task is None:
             raise NotFound("No task {task_id}.", task_id=task_id)
         check_visible(ctx, s, user, task, case)
-        return {"form": task.form_id, "name": task.name, "case": case.number}
+        return {"form": task.form_id, "case": case.number}
