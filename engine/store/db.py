@@ -12,13 +12,6 @@ from sqlalchemy.orm import Session, sessionmaker
 from engine.store import after_commit
 
 
-# PostgreSQL's JIT compiles a query whose estimated cost passes jit_above_cost, taking tens of
-# milliseconds up to a second. A step's locking read joins the case's running clocks, and
-# with one case holding very many clocks the planner's average rows per case (skewed data)
-# put that estimate past the limit: 76 ms of compiling for 0.15 ms of execution, 1 s per step
-# with a million clocks on one case (bench/README.md). Every query here is short, so the
-# sessions run without JIT (`-c jit=off`).
-
 # A pooled connection idle longer than this is pinged before use (the server may have
 # restarted or dropped it meanwhile); one in steady use is not, which saves a round trip
 # per transaction. A connection lost while in use fails its transaction once and the pool
@@ -31,6 +24,10 @@ def make_engine(url: str, schema: str | None = None, ping_after_idle_s: float = 
     parsed = make_url(url)
     if parsed.get_backend_name() == "sqlite":
         return _sqlite_engine(url, parsed.database, **kwargs)
+    # Without JIT: every query here is short, and PostgreSQL compiles one whose estimated cost
+    # passes jit_above_cost. Skewed data did that to a step's locking read (its join of the
+    # case's running clocks, with one case holding a million): 0.15 ms of execution, up to
+    # 1 s of compiling, per step (bench/README.md, section 5).
     options = "-cjit=off" + (f" -csearch_path={schema}" if schema else "")
     engine = create_engine(url, connect_args={"options": options}, **kwargs)
     _ping_idle_connections(engine, ping_after_idle_s)
