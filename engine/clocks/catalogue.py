@@ -92,6 +92,11 @@ class Catalogue:
         """Every step whose due date some clock sets."""
         return frozenset(step for rule in self.rules.values() for step in rule.governs)
 
+    @cached_property
+    def once_only(self) -> list[str]:
+        """The ids of the rules that never restart: a case runs each at most once."""
+        return sorted(rule.id for rule in self.rules.values() if not rule.restart)
+
     def reason_label(self, code: str, lang: str = "zh") -> str:
         return self.pause_reasons.get(code, {}).get(lang, code)
 

@@ -93,13 +93,14 @@ def _lock_step_statement(with_state: bool):
     previous = (select(earlier.data).where(earlier.case_id == HumanTask.case_id, earlier.form_id == HumanTask.form_id,
                                            earlier.state == "completed")
                 .order_by(earlier.id.desc()).limit(1).correlate(HumanTask).scalar_subquery())
-    running = aliased(CaseClock)
-    return (select(HumanTask, WorkflowInstance, Case, previous, User, running)
+    clock = aliased(CaseClock)
+    return (select(HumanTask, WorkflowInstance, Case, previous, User, clock)
             .join(WorkflowInstance, HumanTask.instance_id == WorkflowInstance.id)
             .join(Case, HumanTask.case_id == Case.id)
             .join(User, User.username == bindparam("username"))
-            .outerjoin(running, and_(running.case_id == Case.id, running.stopped_at.is_(None)))
-            .options(joinedload(User.role_rows), defer(running.explanation),
+            .outerjoin(clock, and_(clock.case_id == Case.id, or_(
+                clock.stopped_at.is_(None), clock.rule.in_(bindparam("once_only", expanding=True)))))
+            .options(joinedload(User.role_rows), defer(clock.explanation),
                      *(() if with_state else (defer(WorkflowInstance.state),)))
             .where(HumanTask.id == bindparam("task_id"))
             .with_for_update(of=[HumanTask, WorkflowInstance])
@@ -116,16 +117,17 @@ def _lock_step(session: Session, task_id: int, username: str, with_state: bool =
     the lock and then read what the previous one committed. The previous submission is what
     this step's form said the last time the case passed here (loops, returns). Without
     `with_state` the instance's stored state (~20 KB) is left out, for a workflow kept in memory.
-    The case's running clocks come in the same query (a row per clock and role of the user),
-    kept for the step's clocks (`clocks.found_running`).
+    The case's running clocks and those of its once-only rules come in the same query (a row
+    per clock and role of the user), kept for the step's clocks (`clocks.found_clocks`).
     """
-    rows = (session.execute(_LOCK_STEP[with_state], {"task_id": task_id, "username": username})
+    params = {"task_id": task_id, "username": username, "once_only": clocks.once_only_rules()}
+    rows = (session.execute(_LOCK_STEP[with_state], params)
             .unique(lambda r: r[5] and r[5].id).all())  # a row per clock and role before unique()
     if not rows or not rows[0][4].active:
         lookups.user(session, username)  # raises if that is what is missing
         raise NotFound("No task {task_id}.", task_id=task_id)
     task, instance, case, previous, user, _ = rows[0]
-    clocks.found_running(session, case.id, [r[5] for r in rows if r[5] is not None])
+    clocks.found_clocks(session, case.id, [r[5] for r in rows if r[5] is not None])
     return task, instance, case, previous, user
 
 
