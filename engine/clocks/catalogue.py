@@ -154,6 +154,8 @@ def _list(value) -> tuple[str, ...]:
 
 
 def _rule(rule_id: str, raw: dict, defaults: dict, reasons: dict, where: str) -> ClockRule:
+    if not re.fullmatch(r"\w+", str(rule_id)):  # a step reads them comma-separated (services/clocks.py)
+        raise Invalid("{where}: a clock id is letters, digits and underscores only.", where=where)
     for key in ("pipeline", "length", "unit", "starts"):
         if key not in raw:
             raise Invalid("{where}: `{key}` is missing.", where=where, key=key)

@@ -104,9 +104,8 @@ def on_step(session: Session, batch: Batch, case: Case, instance: WorkflowInstan
 
     `completed` are the bpmn ids of the human tasks completed in the step, `opened` its new
     task rows; `started` is the instance's first save. Ending the case's main instance cancels
-    what still runs of its pipeline's clocks. Only running clocks and those of once-only rules
-    are loaded, so a step costs the same however many clocks the case has used up (a review
-    clock restarts every round).
+    what still runs of its pipeline's clocks. Only running clocks are loaded, so a step costs
+    the same however many clocks the case has used up (a review clock restarts every round).
     """
     cat = catalogue()
     rules = cat.for_pipeline(process_id)
@@ -122,11 +121,12 @@ def on_step(session: Session, batch: Batch, case: Case, instance: WorkflowInstan
     if not (starting or stopping or ending or opened_steps & cat.governed_steps):
         return  # nothing to start, stop or date: no query
     with session.no_autoflush:  # new task rows and clocks go in with their due dates
-        loaded = _take_found(session, case.id)
-        if loaded is None:
+        found = _take_found(session, case.id)
+        if found is None:
             loaded = _running_or_ran(session, case.id, [rule.id for rule in starting if not rule.restart])
-        ran = {c.rule for c in loaded}
-        running = [c for c in loaded if c.stopped_at is None]
+            running, ran = [c for c in loaded if c.stopped_at is None], {c.rule for c in loaded}
+        else:
+            running, ran = found
         for clock in running:
             if clock.rule in stopping:
                 stop(batch, clock, now, "met")
@@ -157,26 +157,30 @@ _RUNNING_OR_RAN = (select(CaseClock).where(CaseClock.case_id == bindparam("case_
     .options(defer(CaseClock.explanation)))
 
 
-_FOUND = "clocks.found"  # session.info key: (case id, its clocks as `found_clocks` describes)
+_FOUND = "clocks.found"  # session.info key: what `found_clocks` was told
 
 
 def once_only_rules() -> list[str]:
-    """The rules a case runs at most once: a step's locking read brings their clocks along
-    (`found_clocks`), however long ago they stopped. A case has at most one clock of each."""
+    """The rules a case runs at most once: a step's locking read asks which of them the
+    case ever ran (`found_clocks`)."""
     return catalogue().once_only
 
 
-def found_clocks(session: Session, case_id: int, clocks: list[CaseClock]) -> None:
-    """The case's running clocks and its clocks of `once_only_rules`, as a step's locking read
-    found them: the step's `on_step` takes them instead of reading them again. Starting a clock
-    otherwise (`on_event`, from a service task or a message during the step) drops them, so it
-    reads them then."""
-    session.info[_FOUND] = (case_id, clocks)
+RULES_SEPARATOR = ","  # between rule ids aggregated in SQL (catalogue ids never hold one)
 
 
-def _take_found(session: Session, case_id: int) -> list[CaseClock] | None:
-    found_for, clocks = session.info.pop(_FOUND, (None, None))
-    return clocks if found_for == case_id else None
+def found_clocks(session: Session, case_id: int, running: list[CaseClock], ran_once: set[str]) -> None:
+    """The case's running clocks and which `once_only_rules` it ever ran, as a step's locking
+    read found them: the step's `on_step` takes them instead of reading them again. Starting a
+    clock otherwise (`on_event`, from a service task or a message during the step) drops them,
+    so it reads them then."""
+    session.info[_FOUND] = (case_id, running, ran_once)
+
+
+def _take_found(session: Session, case_id: int) -> tuple[list[CaseClock], set[str]] | None:
+    """The running clocks and every rule they or the once-only clocks ran, if found for the case."""
+    found_for, running, ran_once = session.info.pop(_FOUND, (None, None, None))
+    return (running, ran_once | {c.rule for c in running}) if found_for == case_id else None
 
 
 def _running(session: Session, case_id: int) -> list[CaseClock]:

@@ -8,7 +8,7 @@ from __future__ import annotations
 from datetime import date
 from functools import lru_cache
 
-from sqlalchemy import select
+from sqlalchemy import String, cast, func, select
 from sqlalchemy.orm import Session
 
 from engine.clocks.calendar import DayOverride, HolidayCalendar
@@ -21,18 +21,45 @@ from engine.services import audit, lookups
 KINDS = ("holiday", "workday")
 
 
+def table_content():
+    """The holiday table's content as one string (NULL when empty), for a query to take along:
+    a step's locking read does (`seen`), so the clocks the step starts need no read of the table
+    while its content is one this process has read before."""
+    entry = cast(Holiday.day, String) + " " + Holiday.kind + " " + Holiday.name
+    return select(func.aggregate_strings(entry, "\n")).scalar_subquery()
+
+
+_SEEN = "holidays.seen"  # session.info key: the table's content as the transaction saw it
+_BY_CONTENT: dict[str, HolidayCalendar] = {}  # calendars by table content (`table_content`)
+_READ = select(Holiday.day, Holiday.kind, Holiday.name, table_content()).order_by(Holiday.day)
+
+
+def seen(session: Session, content: str | None) -> None:
+    """What `table_content` gave in this transaction."""
+    session.info[_SEEN] = content or ""
+
+
 def load_calendar(session: Session) -> HolidayCalendar:
     """The calendar clocks use: package data plus table overrides; a year without data
-    counts weekends only and is reported in every due date it affects (`gap_years`)."""
-    rows = session.execute(select(Holiday.day, Holiday.kind, Holiday.name).order_by(Holiday.day)).all()
-    return _calendar(tuple(DayOverride(day, kind, name) for day, kind, name in rows))
+    counts weekends only and is reported in every due date it affects (`gap_years`).
+
+    The table is read unless the transaction saw its content already (`seen`) and this process
+    built that content's calendar before. The key is the content itself, read in the same
+    statement as the rows, so an edit by any process is seen at once."""
+    calendar = _BY_CONTENT.get(session.info.get(_SEEN))
+    if calendar is None:
+        rows = session.execute(_READ).all()
+        calendar = _calendar(tuple(DayOverride(day, kind, name) for day, kind, name, _ in rows))
+        if len(_BY_CONTENT) >= 8:  # a few contents at a time: the table's, and while it is edited
+            _BY_CONTENT.clear()
+        _BY_CONTENT[rows[0][3] if rows else ""] = calendar
+    return calendar
 
 
 @lru_cache(maxsize=4)
 def _calendar(overrides: tuple[DayOverride, ...]) -> HolidayCalendar:
     """One calendar per distinct table content: it memoises the days it has looked up, which
-    a new calendar per clock start would look up again. The table is still read every time,
-    so an edit made by another process is seen at once."""
+    a new calendar per clock start would look up again."""
     return HolidayCalendar(overrides, on_gap="weekends")
 
 

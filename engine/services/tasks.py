@@ -18,7 +18,7 @@ from engine.models.workflow import OPEN
 from engine import assignment
 from engine.store import together
 from engine.store.write_through import RowUpdate, Write
-from engine.services import access, audit, clocks, inbox, instances, lookups, views
+from engine.services import access, audit, clocks, holidays, inbox, instances, lookups, views
 
 TABS = ("all", "mine", "group")
 
@@ -93,14 +93,16 @@ def _lock_step_statement(with_state: bool):
     previous = (select(earlier.data).where(earlier.case_id == HumanTask.case_id, earlier.form_id == HumanTask.form_id,
                                            earlier.state == "completed")
                 .order_by(earlier.id.desc()).limit(1).correlate(HumanTask).scalar_subquery())
-    clock = aliased(CaseClock)
-    return (select(HumanTask, WorkflowInstance, Case, previous, User, clock)
+    running, once = aliased(CaseClock), aliased(CaseClock)
+    ran_once = (select(func.aggregate_strings(once.rule, clocks.RULES_SEPARATOR))
+                .where(once.case_id == HumanTask.case_id, once.rule.in_(bindparam("once_only", expanding=True)))
+                .correlate(HumanTask).scalar_subquery())
+    return (select(HumanTask, WorkflowInstance, Case, previous, User, running, ran_once, holidays.table_content())
             .join(WorkflowInstance, HumanTask.instance_id == WorkflowInstance.id)
             .join(Case, HumanTask.case_id == Case.id)
             .join(User, User.username == bindparam("username"))
-            .outerjoin(clock, and_(clock.case_id == Case.id, or_(
-                clock.stopped_at.is_(None), clock.rule.in_(bindparam("once_only", expanding=True)))))
-            .options(joinedload(User.role_rows), defer(clock.explanation),
+            .outerjoin(running, and_(running.case_id == Case.id, running.stopped_at.is_(None)))
+            .options(joinedload(User.role_rows), defer(running.explanation),
                      *(() if with_state else (defer(WorkflowInstance.state),)))
             .where(HumanTask.id == bindparam("task_id"))
             .with_for_update(of=[HumanTask, WorkflowInstance])
@@ -117,8 +119,9 @@ def _lock_step(session: Session, task_id: int, username: str, with_state: bool =
     the lock and then read what the previous one committed. The previous submission is what
     this step's form said the last time the case passed here (loops, returns). Without
     `with_state` the instance's stored state (~20 KB) is left out, for a workflow kept in memory.
-    The case's running clocks and those of its once-only rules come in the same query (a row
-    per clock and role of the user), kept for the step's clocks (`clocks.found_clocks`).
+    The case's running clocks come in the same query (a row per clock and role of the user),
+    and which once-only clock rules it ever ran, kept for the step's clocks (`clocks.found_clocks`),
+    as is the holiday table's content, for the calendar of the clocks the step starts.
     """
     params = {"task_id": task_id, "username": username, "once_only": clocks.once_only_rules()}
     rows = (session.execute(_LOCK_STEP[with_state], params)
@@ -126,8 +129,10 @@ def _lock_step(session: Session, task_id: int, username: str, with_state: bool =
     if not rows or not rows[0][4].active:
         lookups.user(session, username)  # raises if that is what is missing
         raise NotFound("No task {task_id}.", task_id=task_id)
-    task, instance, case, previous, user, _ = rows[0]
-    clocks.found_clocks(session, case.id, [r[5] for r in rows if r[5] is not None])
+    task, instance, case, previous, user, _, ran_once, holiday_table = rows[0]
+    holidays.seen(session, holiday_table)
+    clocks.found_clocks(session, case.id, [r[5] for r in rows if r[5] is not None],
+                        set(ran_once.split(clocks.RULES_SEPARATOR)) if ran_once else set())
     return task, instance, case, previous, user
 
 

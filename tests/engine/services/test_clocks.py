@@ -6,10 +6,10 @@ import pytest
 from sqlalchemy import func, select
 
 from engine.errors import Conflict, Forbidden, Invalid, NotFound
-from engine.models import AuditEvent, CaseClock, ClockEvent, HumanTask
+from engine.models import AuditEvent, CaseClock, ClockEvent, Holiday, HumanTask
 from engine.services import cases, clocks, holidays
 from engine.services.demo import drive
-from tests.engine.services.helpers import open_case
+from tests.engine.services.helpers import complete_task, open_case, open_task, statements
 
 SEP_23 = datetime(2026, 9, 23, 1, 30, tzinfo=timezone.utc)  # Wednesday 09:30 in Tai'an
 
@@ -162,6 +162,26 @@ def test_a_year_without_holiday_data_warns_and_the_holiday_table_recomputes_open
     assert [d["day"] for d in holidays.list_days(ctx, 2027)] == ["2027-01-01", "2027-01-09"]
     removed = holidays.remove_day(ctx, username="admin", day=date(2027, 1, 9))
     assert [c["due_after"] for c in removed["recomputed"]] == ["2027-01-12"]
+
+
+def test_a_clock_a_step_starts_counts_a_holiday_entered_since_the_process_last_read_the_table(ctx, clock):
+    clock.set(datetime(2026, 12, 28, 1, 30, tzinfo=timezone.utc))  # Monday; 2027 has no package data
+    before, after = open_case(ctx)["number"], open_case(ctx)["number"]
+    for number in (before, after):  # starting the case clocks on the way read the holiday table
+        drive(ctx, number, {}, until="issue_notice")
+    notices = {number: open_task(ctx, number, "issue_notice") for number in (before, after)}
+    with statements(ctx) as sent:  # the notice starts the defence clock, on the calendar read before
+        complete_task(ctx, notices[before], "daiyue.officer1")
+    assert sent.count("SELECT") == 1, sent
+    # Dec 29, 30, 31, Jan 1 (2027: weekends only), Jan 4
+    assert clock_of(ctx, before, "defence_request")["due_date"] == "2027-01-04"
+    with ctx.uow() as uow:  # as another process's admin would (holidays.set_day), unknown to this one
+        uow.session.add(Holiday(day=date(2027, 1, 4), kind="holiday", name="调休", created_at=ctx.clock.now()))
+        uow.commit()
+    with statements(ctx) as sent:
+        complete_task(ctx, notices[after], "daiyue.officer1")
+    assert sent.count("SELECT") == 2, sent  # the locking read saw a table this process had not read
+    assert clock_of(ctx, after, "defence_request")["due_date"] == "2027-01-05"
 
 
 def test_ending_the_case_cancels_its_running_clocks(ctx, opened):

@@ -1,7 +1,6 @@
 """Enforcement cases through the engine services: persisted, audited, one transaction a step."""
 import threading
 from concurrent.futures import ThreadPoolExecutor
-from contextlib import contextmanager
 
 import pytest
 from sqlalchemy import event, func, select, update
@@ -14,7 +13,7 @@ from engine.runtime.warm_runs import WarmRuns
 from engine.services import cases, tasks
 from engine.services.demo import drive
 
-from .helpers import complete, complete_task, open_case, open_task
+from .helpers import complete, complete_task, open_case, open_task, statements
 
 
 def test_opening_a_case_numbers_it_and_gives_the_opener_the_first_step(ctx):
@@ -217,18 +216,6 @@ def test_posted_fields_are_read_by_the_form_of_the_task_they_complete(ctx):
     assert result["task"]["state"] == "completed" and result["next_tasks"]
 
 
-@contextmanager
-def statements(ctx):
-    """The SQL verbs (SELECT, INSERT, …) the engine sends while the block runs."""
-    sent = []
-    listener = lambda conn, cur, stmt, *a: sent.append(stmt.split()[0].upper())  # noqa: E731
-    event.listen(ctx.db, "before_cursor_execute", listener)
-    try:
-        yield sent
-    finally:
-        event.remove(ctx.db, "before_cursor_execute", listener)
-
-
 def test_completing_a_step_sends_a_bounded_number_of_statements(ctx):
     number = open_case(ctx)["number"]
     complete(ctx, number, "register_lead", "daiyue.officer1")
@@ -272,12 +259,14 @@ def test_a_kept_workflow_that_another_process_moved_on_is_read_from_the_database
     assert sent.count("SELECT") == 2, sent  # the state, read once the version showed the kept one stale
 
 
-def test_a_step_loads_no_clock_of_earlier_review_rounds_however_many_the_case_went(ctx):
+def test_a_step_loads_only_the_running_clocks_however_many_rounds_the_case_went(ctx):
     number = open_case(ctx)["number"]
     drive(ctx, number, {"legal_review": [{"opinion": "return"}] * 5 + [{"opinion": "agree"}]},
           until="approve_proposal")
     clocks_view = cases.show_case(ctx, number)["clocks"]
     assert [c["rule"] for c in clocks_view].count("legal_review") == 6  # one per review round
+    # each return reopened `investigate`, whose opening starts the once-only case clock
+    assert [c["rule"] for c in clocks_view].count("decide_case") == 1
     task = open_task(ctx, number, "approve_proposal")
     loaded = []
     listener = lambda clock, _ctx: loaded.append(clock.rule)  # noqa: E731
@@ -286,6 +275,16 @@ def test_a_step_loads_no_clock_of_earlier_review_rounds_however_many_the_case_we
         complete_task(ctx, task, "daiyue.head")
     finally:
         event.remove(CaseClock, "load", listener)
-    # the running clock and the once-only ones (has filing_decision run?), each once; none of
-    # the six stopped review clocks
-    assert sorted(loaded) == ["decide_case", "filing_decision"]
+    assert loaded == ["decide_case"]
+
+
+def test_a_return_to_investigation_asks_nothing_more_to_know_the_case_clock_ran(ctx):
+    number = open_case(ctx)["number"]
+    drive(ctx, number, {}, until="legal_review")
+    task = open_task(ctx, number, "legal_review")
+    with statements(ctx) as sent:
+        result = complete_task(ctx, task, "daiyue.legal", opinion="return")
+    assert [t["step"] for t in result["next_tasks"]] == ["investigate"]
+    # reopening `investigate` would start the once-only case clock: the locking read said it ran
+    assert sent.count("SELECT") == 1, sent
+    assert [c["rule"] for c in cases.show_case(ctx, number)["clocks"]].count("decide_case") == 1
