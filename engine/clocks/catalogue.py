@@ -92,11 +92,6 @@ class Catalogue:
         """Every step whose due date some clock sets."""
         return frozenset(step for rule in self.rules.values() for step in rule.governs)
 
-    @cached_property
-    def once_only(self) -> list[str]:
-        """The ids of the rules that never restart: a case runs each at most once."""
-        return sorted(rule.id for rule in self.rules.values() if not rule.restart)
-
     def reason_label(self, code: str, lang: str = "zh") -> str:
         return self.pause_reasons.get(code, {}).get(lang, code)
 
@@ -154,8 +149,6 @@ def _list(value) -> tuple[str, ...]:
 
 
 def _rule(rule_id: str, raw: dict, defaults: dict, reasons: dict, where: str) -> ClockRule:
-    if not re.fullmatch(r"\w+", str(rule_id)):  # a step reads them comma-separated (services/clocks.py)
-        raise Invalid("{where}: a clock id is letters, digits and underscores only.", where=where)
     for key in ("pipeline", "length", "unit", "starts"):
         if key not in raw:
             raise Invalid("{where}: `{key}` is missing.", where=where, key=key)

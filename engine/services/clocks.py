@@ -120,13 +120,12 @@ def on_step(session: Session, batch: Batch, case: Case, instance: WorkflowInstan
     ending = instance.status == "completed" and process_id == case.pipeline
     if not (starting or stopping or ending or opened_steps & cat.governed_steps):
         return  # nothing to start, stop or date: no query
+    once = [rule.id for rule in starting if not rule.restart]
     with session.no_autoflush:  # new task rows and clocks go in with their due dates
         found = _take_found(session, case.id)
-        if found is None:
-            loaded = _running_or_ran(session, case.id, [rule.id for rule in starting if not rule.restart])
-            running, ran = [c for c in loaded if c.stopped_at is None], {c.rule for c in loaded}
-        else:
-            running, ran = found
+        loaded = found if found is not None and not once else _running_or_ran(session, case.id, once)
+        ran = {c.rule for c in loaded}
+        running = [c for c in loaded if c.stopped_at is None]
         for clock in running:
             if clock.rule in stopping:
                 stop(batch, clock, now, "met")
@@ -157,30 +156,19 @@ _RUNNING_OR_RAN = (select(CaseClock).where(CaseClock.case_id == bindparam("case_
     .options(defer(CaseClock.explanation)))
 
 
-_FOUND = "clocks.found"  # session.info key: what `found_clocks` was told
+_FOUND = "clocks.found_running"  # session.info key: (case id, its running clocks)
 
 
-def once_only_rules() -> list[str]:
-    """The rules a case runs at most once: a step's locking read asks which of them the
-    case ever ran (`found_clocks`)."""
-    return catalogue().once_only
+def found_running(session: Session, case_id: int, running: list[CaseClock]) -> None:
+    """The case's running clocks, as a step's locking read found them: the step's `on_step`
+    takes them instead of reading them again. Starting a clock otherwise (`on_event`, from a
+    service task or a message during the step) drops them, so it reads them then."""
+    session.info[_FOUND] = (case_id, running)
 
 
-RULES_SEPARATOR = ","  # between rule ids aggregated in SQL (catalogue ids never hold one)
-
-
-def found_clocks(session: Session, case_id: int, running: list[CaseClock], ran_once: set[str]) -> None:
-    """The case's running clocks and which `once_only_rules` it ever ran, as a step's locking
-    read found them: the step's `on_step` takes them instead of reading them again. Starting a
-    clock otherwise (`on_event`, from a service task or a message during the step) drops them,
-    so it reads them then."""
-    session.info[_FOUND] = (case_id, running, ran_once)
-
-
-def _take_found(session: Session, case_id: int) -> tuple[list[CaseClock], set[str]] | None:
-    """The running clocks and every rule they or the once-only clocks ran, if found for the case."""
-    found_for, running, ran_once = session.info.pop(_FOUND, (None, None, None))
-    return (running, ran_once | {c.rule for c in running}) if found_for == case_id else None
+def _take_found(session: Session, case_id: int) -> list[CaseClock] | None:
+    found_for, running = session.info.pop(_FOUND, (None, None))
+    return running if found_for == case_id else None
 
 
 def _running(session: Session, case_id: int) -> list[CaseClock]:

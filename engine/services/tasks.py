@@ -93,11 +93,8 @@ def _lock_step_statement(with_state: bool):
     previous = (select(earlier.data).where(earlier.case_id == HumanTask.case_id, earlier.form_id == HumanTask.form_id,
                                            earlier.state == "completed")
                 .order_by(earlier.id.desc()).limit(1).correlate(HumanTask).scalar_subquery())
-    running, once = aliased(CaseClock), aliased(CaseClock)
-    ran_once = (select(func.aggregate_strings(once.rule, clocks.RULES_SEPARATOR))
-                .where(once.case_id == HumanTask.case_id, once.rule.in_(bindparam("once_only", expanding=True)))
-                .correlate(HumanTask).scalar_subquery())
-    return (select(HumanTask, WorkflowInstance, Case, previous, User, running, ran_once, holidays.table_content())
+    running = aliased(CaseClock)
+    return (select(HumanTask, WorkflowInstance, Case, previous, User, running, holidays.table_content())
             .join(WorkflowInstance, HumanTask.instance_id == WorkflowInstance.id)
             .join(Case, HumanTask.case_id == Case.id)
             .join(User, User.username == bindparam("username"))
@@ -120,19 +117,17 @@ def _lock_step(session: Session, task_id: int, username: str, with_state: bool =
     this step's form said the last time the case passed here (loops, returns). Without
     `with_state` the instance's stored state (~20 KB) is left out, for a workflow kept in memory.
     The case's running clocks come in the same query (a row per clock and role of the user),
-    and which once-only clock rules it ever ran, kept for the step's clocks (`clocks.found_clocks`),
-    as is the holiday table's content, for the calendar of the clocks the step starts.
+    kept for the step's clocks (`clocks.found_running`), as does the holiday table's content,
+    for the calendar of the clocks the step starts (`holidays.seen`).
     """
-    params = {"task_id": task_id, "username": username, "once_only": clocks.once_only_rules()}
-    rows = (session.execute(_LOCK_STEP[with_state], params)
+    rows = (session.execute(_LOCK_STEP[with_state], {"task_id": task_id, "username": username})
             .unique(lambda r: r[5] and r[5].id).all())  # a row per clock and role before unique()
     if not rows or not rows[0][4].active:
         lookups.user(session, username)  # raises if that is what is missing
         raise NotFound("No task {task_id}.", task_id=task_id)
-    task, instance, case, previous, user, _, ran_once, holiday_table = rows[0]
+    task, instance, case, previous, user, _, holiday_table = rows[0]
     holidays.seen(session, holiday_table)
-    clocks.found_clocks(session, case.id, [r[5] for r in rows if r[5] is not None],
-                        set(ran_once.split(clocks.RULES_SEPARATOR)) if ran_once else set())
+    clocks.found_running(session, case.id, [r[5] for r in rows if r[5] is not None])
     return task, instance, case, previous, user
 
 

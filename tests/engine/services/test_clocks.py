@@ -168,20 +168,20 @@ def test_a_clock_a_step_starts_counts_a_holiday_entered_since_the_process_last_r
     clock.set(datetime(2026, 12, 28, 1, 30, tzinfo=timezone.utc))  # Monday; 2027 has no package data
     before, after = open_case(ctx)["number"], open_case(ctx)["number"]
     for number in (before, after):  # starting the case clocks on the way read the holiday table
-        drive(ctx, number, {}, until="issue_notice")
-    notices = {number: open_task(ctx, number, "issue_notice") for number in (before, after)}
-    with statements(ctx) as sent:  # the notice starts the defence clock, on the calendar read before
-        complete_task(ctx, notices[before], "daiyue.officer1")
-    assert sent.count("SELECT") == 1, sent
-    # Dec 29, 30, 31, Jan 1 (2027: weekends only), Jan 4
-    assert clock_of(ctx, before, "defence_request")["due_date"] == "2027-01-04"
+        drive(ctx, number, {}, until="write_report")
+    reports = {number: open_task(ctx, number, "write_report") for number in (before, after)}
+    with statements(ctx) as sent:  # the report opens the legal review and starts its clock
+        complete_task(ctx, reports[before], "daiyue.officer1")
+    assert sent.count("SELECT") == 1, sent  # on the calendar this process built before
+    # Dec 29, 30, 31, Jan 1 (2027: weekends only), Jan 4, 5, 6, 7, 8, 11
+    assert clock_of(ctx, before, "legal_review")["due_date"] == "2027-01-11"
     with ctx.uow() as uow:  # as another process's admin would (holidays.set_day), unknown to this one
         uow.session.add(Holiday(day=date(2027, 1, 4), kind="holiday", name="调休", created_at=ctx.clock.now()))
         uow.commit()
     with statements(ctx) as sent:
-        complete_task(ctx, notices[after], "daiyue.officer1")
+        complete_task(ctx, reports[after], "daiyue.officer1")
     assert sent.count("SELECT") == 2, sent  # the locking read saw a table this process had not read
-    assert clock_of(ctx, after, "defence_request")["due_date"] == "2027-01-05"
+    assert clock_of(ctx, after, "legal_review")["due_date"] == "2027-01-12"
 
 
 def test_ending_the_case_cancels_its_running_clocks(ctx, opened):

@@ -277,14 +277,3 @@ def test_a_step_loads_only_the_running_clocks_however_many_rounds_the_case_went(
         event.remove(CaseClock, "load", listener)
     assert loaded == ["decide_case"]
 
-
-def test_a_return_to_investigation_asks_nothing_more_to_know_the_case_clock_ran(ctx):
-    number = open_case(ctx)["number"]
-    drive(ctx, number, {}, until="legal_review")
-    task = open_task(ctx, number, "legal_review")
-    with statements(ctx) as sent:
-        result = complete_task(ctx, task, "daiyue.legal", opinion="return")
-    assert [t["step"] for t in result["next_tasks"]] == ["investigate"]
-    # reopening `investigate` would start the once-only case clock: the locking read said it ran
-    assert sent.count("SELECT") == 1, sent
-    assert [c["rule"] for c in cases.show_case(ctx, number)["clocks"]].count("decide_case") == 1
