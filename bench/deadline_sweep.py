@@ -40,7 +40,6 @@ from engine.models import AuditEvent, Case, CaseClock, ClockEvent, JobRun, Workf
 from engine.services import cases, instances, sweeps
 from engine.services.definitions import deploy
 from engine.settings import Settings
-from engine.startup import freeze_startup_objects
 
 DUE = 1000
 COLUMNS = ("case_id", "unit_id", "rule", "pipeline", "state", "length", "unit", "extension", "start_date",
@@ -327,7 +326,6 @@ def run(quick: bool = False) -> dict:
         with ctx.uow() as uow:
             case = uow.session.scalar(select(Case).where(Case.number == number))
             case_id, unit_id = case.id, case.unit_id
-        freeze_startup_objects()  # as the scheduler process does once started (engine/jobs/runner.py)
         start = time.perf_counter()
         _insert(ctx, _rows(total, DUE, case_id, unit_id, now))
         insert_s = time.perf_counter() - start
