@@ -1,8 +1,4 @@
 """Small helpers for service tests."""
-from contextlib import contextmanager
-
-from sqlalchemy import event
-
 from engine.services import cases, tasks
 from engine.services.demo import drive
 
@@ -34,18 +30,6 @@ def complete_task(ctx, task: dict, user: str, **data) -> dict:
     from engine.forms.samples import sample_submission
     payload = sample_submission(ctx.forms.get(task["form"]), data)
     return tasks.complete(ctx, username=user, task_id=task["id"], data=payload)
-
-
-@contextmanager
-def statements(ctx):
-    """The SQL verbs (SELECT, INSERT, …) the engine sends while the block runs."""
-    sent = []
-    listener = lambda conn, cur, stmt, *a: sent.append(stmt.split()[0].upper())  # noqa: E731
-    event.listen(ctx.db, "before_cursor_execute", listener)
-    try:
-        yield sent
-    finally:
-        event.remove(ctx.db, "before_cursor_execute", listener)
 
 
 POLICE = "泰安市公安局岱岳分局"

@@ -9,7 +9,8 @@ from engine.errors import Conflict, Forbidden, Invalid, NotFound
 from engine.models import AuditEvent, CaseClock, ClockEvent, Holiday, HumanTask
 from engine.services import cases, clocks, holidays
 from engine.services.demo import drive
-from tests.engine.services.helpers import complete_task, open_case, open_task, statements
+from tests.engine.services.helpers import complete_task, open_case, open_task
+from tests.statements import statements
 
 SEP_23 = datetime(2026, 9, 23, 1, 30, tzinfo=timezone.utc)  # Wednesday 09:30 in Tai'an
 

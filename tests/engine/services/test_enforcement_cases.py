@@ -13,7 +13,9 @@ from engine.runtime.warm_runs import WarmRuns
 from engine.services import cases, tasks
 from engine.services.demo import drive
 
-from .helpers import complete, complete_task, open_case, open_task, statements
+from tests.statements import statements
+
+from .helpers import complete, complete_task, open_case, open_task
 
 
 def test_opening_a_case_numbers_it_and_gives_the_opener_the_first_step(ctx):

@@ -1,24 +1,12 @@
 """Single-row writes outside the unit of work keep the session's objects in step with the rows
 (sent through a `Batch` of one, as a step sends its writes)."""
-from contextlib import contextmanager
-
 import pytest
-from sqlalchemy import event, select
+from sqlalchemy import select
 
 from engine.models import Case, Unit
 from engine.store.together import Batch
 from engine.store.write_through import RowUpdate
-
-
-@contextmanager
-def statements(ctx):
-    sent = []
-    listener = lambda conn, cur, stmt, *a: sent.append(stmt.split()[0].upper())  # noqa: E731
-    event.listen(ctx.db, "before_cursor_execute", listener)
-    try:
-        yield sent
-    finally:
-        event.remove(ctx.db, "before_cursor_execute", listener)
+from tests.statements import statements
 
 
 def write_one(session, obj, row_update: RowUpdate | None = None, values=None, **guards) -> None:
