@@ -3,10 +3,10 @@ extensions, holiday-table edits, explanations on the case page."""
 from datetime import date, datetime, timedelta, timezone
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import event, func, insert, select
 
 from engine.errors import Conflict, Forbidden, Invalid, NotFound
-from engine.models import AuditEvent, CaseClock, ClockEvent, Holiday, HumanTask
+from engine.models import AuditEvent, Case, CaseClock, ClockEvent, Holiday, HumanTask
 from engine.services import cases, clocks, holidays
 from engine.services.demo import drive
 from tests.engine.services.helpers import complete_task, open_case, open_task
@@ -227,3 +227,54 @@ def test_a_case_run_to_its_end_in_time_keeps_its_clocks_start_and_stop_on_their_
     assert {c["state"] for c in shown} <= {"met", "cancelled"}
     with ctx.uow() as uow:  # one row written per start and per stop, no event row beside it
         assert uow.session.scalar(select(func.count()).select_from(ClockEvent)) == 0
+
+
+def _clock_reads(ctx, run) -> list[tuple[str, object]]:
+    """The SELECTs touching the clocks table that `run()` sends, with their parameters."""
+    sent = []
+    listener = lambda conn, cur, stmt, params, *a: sent.append((stmt, params))  # noqa: E731
+    event.listen(ctx.db, "before_cursor_execute", listener)
+    try:
+        run()
+    finally:
+        event.remove(ctx.db, "before_cursor_execute", listener)
+    return [(stmt, params) for stmt, params in sent if stmt.lstrip().upper().startswith("SELECT") and "clocks" in stmt]
+
+
+def _scans_clocks(ctx, stmt: str, params) -> bool:
+    """Whether the database plans to read the whole clocks table for the statement."""
+    with ctx.db.connect() as conn:
+        if ctx.db.dialect.name == "postgresql":
+            plan = [row[0] for row in conn.exec_driver_sql(f"EXPLAIN {stmt}", params)]
+            return any("Seq Scan on clocks" in line for line in plan)
+        plan = [row[-1] for row in conn.exec_driver_sql(f"EXPLAIN QUERY PLAN {stmt}", params)]
+        return any(line.startswith("SCAN") and "clocks" in line for line in plan)
+
+
+def test_a_step_finds_its_case_clocks_by_index_while_another_case_holds_most_clocks(ctx):
+    """Skewed clocks once made a step's planner read the whole table for every step (25 steps/s
+    with 300,000 clocks on one case; bench/README.md, section 5)."""
+    crowded, number = open_case(ctx)["number"], open_case(ctx)["number"]
+    drive(ctx, number, {}, until="issue_notice")  # its completion may start a once-only clock
+    now = ctx.clock.now()
+    with ctx.uow() as uow:
+        case = uow.session.scalar(select(Case).where(Case.number == crowded))
+        uow.session.execute(insert(CaseClock), [
+            {"case_id": case.id, "unit_id": case.unit_id, "rule": "filing_decision", "pipeline": "enforcement",
+             "state": "running", "length": 15, "unit": "working_days", "start_date": now.date(), "started_at": now,
+             "due_date": now.date(), "due_at": now, "updated_at": now} for _ in range(20_000)])
+        uow.commit()
+    postgres = ctx.db.dialect.name == "postgresql"
+    try:
+        with ctx.db.begin() as conn:
+            if postgres:  # as ANALYZE concludes when its sample of a big table meets only the crowded case
+                conn.exec_driver_sql("ALTER TABLE clocks ALTER COLUMN case_id SET (n_distinct = 1)")
+            conn.exec_driver_sql("ANALYZE clocks" if postgres else "ANALYZE")
+        task = open_task(ctx, number, "issue_notice")
+        reads = _clock_reads(ctx, lambda: complete_task(ctx, task, "daiyue.officer1"))
+        assert reads  # the running clocks, and whether the once-only rule ran before
+        assert [stmt for stmt, params in reads if _scans_clocks(ctx, stmt, params)] == []
+    finally:
+        if postgres:
+            with ctx.db.begin() as conn:
+                conn.exec_driver_sql("ALTER TABLE clocks ALTER COLUMN case_id RESET (n_distinct)")
