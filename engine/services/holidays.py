@@ -25,7 +25,9 @@ def table_content():
     """The holiday table's content as one string (NULL when empty), for a query to take along:
     a step's locking read does (`seen`), so the clocks the step starts need no read of the table
     while its content is one this process has read before."""
-    entry = cast(Holiday.day, String) + " " + Holiday.kind + " " + Holiday.name
+    def sized(column):  # length-prefixed, so that no name can make two contents read the same
+        return cast(func.length(column), String) + ":" + column
+    entry = cast(Holiday.day, String) + " " + sized(Holiday.kind) + " " + sized(Holiday.name)
     return select(func.aggregate_strings(entry, "\n")).scalar_subquery()
 
 

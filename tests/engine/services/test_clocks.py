@@ -3,7 +3,7 @@ extensions, holiday-table edits, explanations on the case page."""
 from datetime import date, datetime, timedelta, timezone
 
 import pytest
-from sqlalchemy import event, func, insert, select
+from sqlalchemy import delete, event, func, insert, select
 
 from engine.errors import Conflict, Forbidden, Invalid, NotFound
 from engine.models import AuditEvent, Case, CaseClock, ClockEvent, Holiday, HumanTask
@@ -183,6 +183,18 @@ def test_a_clock_a_step_starts_counts_a_holiday_entered_since_the_process_last_r
         complete_task(ctx, reports[after], "daiyue.officer1")
     assert sent.count("SELECT") == 2, sent  # the locking read saw a table this process had not read
     assert clock_of(ctx, after, "legal_review")["due_date"] == "2027-01-12"
+
+
+def test_holiday_tables_whose_rows_read_alike_joined_up_have_different_calendar_keys(ctx, clock):
+    def content(rows):
+        with ctx.uow() as uow:
+            uow.session.execute(delete(Holiday))
+            uow.session.add_all([Holiday(day=d, kind="holiday", name=n, created_at=clock.now()) for d, n in rows])
+            uow.session.flush()
+            return uow.session.scalar(select(holidays.table_content()))
+    one = content([(date(2027, 1, 1), "元旦\n2027-01-02 holiday 补")])
+    two = content([(date(2027, 1, 1), "元旦"), (date(2027, 1, 2), "补")])
+    assert one and two and one != two
 
 
 def test_ending_the_case_cancels_its_running_clocks(ctx, opened):
