@@ -145,7 +145,8 @@ def run(quick: bool = False) -> dict:
     ipcase, plain, round_ratios = _Tally(), _Tally(), []
     with tempfile.TemporaryDirectory() as tmp, scratch_context(Path(tmp)) as ctx:
         spiff = _PlainSpiff(ctx)
-        complete_cases(ctx, 1), spiff.run(1)  # warm-up, not counted: caches, prepared statements
+        complete_cases(ctx, 1)  # warm-up, not counted: caches, prepared statements
+        spiff.run(1)
         # Alternating rounds: the box's speed drifts within seconds, and both sides see the same drift.
         for _ in range(rounds):
             done, seconds, cpu = complete_cases(ctx, n_cases // rounds)
