@@ -9,7 +9,7 @@ from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
 import pytest
-from sqlalchemy import event, func, select
+from sqlalchemy import func, select
 
 from engine.context import build_context
 from engine.jobs import lease
@@ -21,6 +21,7 @@ from engine.services import instances, notifications, sweeps
 from engine.services.definitions import deploy
 from engine.settings import PROJECT_ROOT
 from tests.engine.services.helpers import open_case
+from tests.statements import statements
 
 TIMER_XML = (Path(__file__).parent / "data" / "timer_case.bpmn").read_bytes()
 SEP_23 = datetime(2026, 9, 23, 1, 30, tzinfo=timezone.utc)
@@ -263,14 +264,9 @@ def test_a_failing_mail_server_stops_the_run_without_mailing_anyone_twice(ctx, c
 
 def statements_during(ctx, action):
     """What `action` returns, and the SQL statements it sent (BEGIN aside, which SQLite sends)."""
-    statements = []
-    listener = lambda conn, cur, stmt, *a: statements.append(stmt.split()[0].upper())  # noqa: E731
-    event.listen(ctx.db, "before_cursor_execute", listener)
-    try:
+    with statements(ctx) as sent:
         result = action()
-    finally:
-        event.remove(ctx.db, "before_cursor_execute", listener)
-    return result, [s for s in statements if s != "BEGIN"]
+    return result, [s for s in sent if s != "BEGIN"]
 
 
 def test_the_watch_brings_the_sweeps_forward_to_the_moment_work_falls_due(timer_ctx, clock):
@@ -305,8 +301,8 @@ def test_watching_costs_the_leader_one_read_a_second_and_a_standby_nothing(timer
     leader.catch_up()
     standby.catch_up()
     clock.advance(timedelta(days=2) - timedelta(milliseconds=300))  # the timer falls due in 0.3 s
-    soon, statements = statements_during(timer_ctx, leader.due_soon)
-    assert list(soon) == ["fire_timers"] and statements == ["SELECT"]
+    soon, sent = statements_during(timer_ctx, leader.due_soon)
+    assert list(soon) == ["fire_timers"] and sent == ["SELECT"]
     assert statements_during(second_ctx, standby.due_soon) == ({}, [])
     second_ctx.db.dispose()
 

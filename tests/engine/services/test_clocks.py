@@ -3,14 +3,14 @@ extensions, holiday-table edits, explanations on the case page."""
 from datetime import date, datetime, timedelta, timezone
 
 import pytest
-from sqlalchemy import delete, event, func, insert, select
+from sqlalchemy import delete, func, insert, select
 
 from engine.errors import Conflict, Forbidden, Invalid, NotFound
 from engine.models import AuditEvent, Case, CaseClock, ClockEvent, Holiday, HumanTask
 from engine.services import cases, clocks, holidays
 from engine.services.demo import drive
 from tests.engine.services.helpers import complete_task, open_case, open_task
-from tests.statements import statements
+from tests.statements import sql_sent, statements
 
 SEP_23 = datetime(2026, 9, 23, 1, 30, tzinfo=timezone.utc)  # Wednesday 09:30 in Tai'an
 
@@ -243,13 +243,8 @@ def test_a_case_run_to_its_end_in_time_keeps_its_clocks_start_and_stop_on_their_
 
 def _clock_reads(ctx, run) -> list[tuple[str, object]]:
     """The SELECTs touching the clocks table that `run()` sends, with their parameters."""
-    sent = []
-    listener = lambda conn, cur, stmt, params, *a: sent.append((stmt, params))  # noqa: E731
-    event.listen(ctx.db, "before_cursor_execute", listener)
-    try:
+    with sql_sent(ctx) as sent:
         run()
-    finally:
-        event.remove(ctx.db, "before_cursor_execute", listener)
     return [(stmt, params) for stmt, params in sent if stmt.lstrip().upper().startswith("SELECT") and "clocks" in stmt]
 
 
