@@ -61,6 +61,19 @@ def test_every_field_type_renders_and_round_trips_through_validation(app):
     assert 'name="ev" value="7" checked' in html and 'name="ev.upload"' in html and "帮助" in html
 
 
+def test_an_optional_party_left_blank_is_no_party_though_its_kind_select_always_holds_a_value():
+    posted = MultiDict([("t", "文本"), ("p.name", ""), ("p.kind", "enterprise"), ("p.uscc", ""),
+                        ("ip.ip_type", ""), ("ip.number", ""), ("ip.holder", "")])
+    data = parse(ALL_TYPES, posted)
+    assert "p" not in data and "ip" not in data
+    assert validate_submission(ALL_TYPES, data).json["p"] is None  # valid: the optional party is simply absent
+    # a party with only a credit code typed in is an entry, whose missing name the engine names
+    data = parse(ALL_TYPES, MultiDict([("p.kind", "person"), ("p.uscc", "91370900MA3C0000XH")]))
+    assert data["p"] == {"name": "", "kind": "person", "uscc": "91370900MA3C0000XH"}
+    # the IP type select has a blank option: choosing a type alone is an entry
+    assert parse(ALL_TYPES, MultiDict([("ip.ip_type", "patent")]))["ip"] == {"ip_type": "patent"}
+
+
 def _claimed_verification(ctx, case_at, who="daiyue.officer1"):
     number = case_at("verify_lead")
     task = open_task(ctx, number, "verify_lead")

@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 from engine.forms.definitions import FieldDef
-from web.tasks.forms import COMPOSITE
+from web.tasks.forms import composite
 
 # Shown with the task forms' party input (templates/tasks/fields.html).
 PARTIES = (FieldDef("respondent", "party", {"zh": "被投诉人 / 当事人", "en": "Respondent"}),
@@ -16,9 +16,9 @@ def parse_open_case(posted) -> tuple[str, str, dict]:
                                                             "priority")}
     fields: dict = {key: value for key, value in text.items() if value}
     for role in (f.name for f in PARTIES):
-        party = {part: (posted.get(f"{role}.{part}") or "").strip() for part in COMPOSITE["party"]}
-        if party["name"] or party["uscc"]:  # the kind is always chosen: alone it is no party
-            fields[role] = {part: value for part, value in party.items() if value or part != "uscc"}
+        party = composite(posted, role, "party")
+        if party is not None:
+            fields[role] = party
     if posted.get("is_major"):
         fields["is_major"] = True
     pipeline = (posted.get("pipeline") or "").strip()

@@ -4,6 +4,17 @@ from __future__ import annotations
 from engine.forms.definitions import FormDef
 
 COMPOSITE = {"party": ("name", "kind", "uscc"), "ip_right": ("ip_type", "number", "holder")}
+ALWAYS_CHOSEN = frozenset({"kind"})  # a party's kind is a select without a blank option (templates/tasks/fields.html)
+
+
+def composite(posted, name: str, type_: str) -> dict | None:
+    """A party's or IP right's posted parts, or None if the user entered none (a select that
+    always holds a value counts as no entry; the required ones stay, blank, for the engine
+    to name as missing)."""
+    parts = {k: (posted.get(f"{name}.{k}") or "").strip() for k in COMPOSITE[type_]}
+    if not any(value for k, value in parts.items() if k not in ALWAYS_CHOSEN):
+        return None
+    return {k: value for k, value in parts.items() if value or k in ("name", "ip_type", "kind")}
 
 
 def parse(form: FormDef, posted) -> dict:
@@ -11,9 +22,9 @@ def parse(form: FormDef, posted) -> dict:
     data: dict = {}
     for f in form.fields:
         if f.type in COMPOSITE:
-            parts = {k: posted.get(f"{f.name}.{k}", "").strip() for k in COMPOSITE[f.type]}
-            if any(parts.values()):
-                data[f.name] = {k: v for k, v in parts.items() if v or k in ("name", "ip_type", "kind")}
+            value = composite(posted, f.name, f.type)
+            if value is not None:
+                data[f.name] = value
         elif f.type == "multiselect":
             values = posted.getlist(f.name)
             if values:
