@@ -3,18 +3,26 @@
 SpiffWorkflow embeds the whole spec in every serialized instance (more than half of
 its size). We store the spec once per deployed definition and restore instances
 against the cached spec objects.
+
+A workflow kept in memory between steps (engine/runtime/warm_runs.py) is dumped after each
+of them, and most of its tasks finished steps ago: each finished task is converted once
+and its dict reused while nothing the dict shows has changed (`FinishedTaskConverter`).
 """
 from __future__ import annotations
 
 import json
+import threading
+import weakref
 from datetime import date
 from decimal import Decimal
 from uuid import UUID
 
 from SpiffWorkflow.bpmn import BpmnWorkflow
 from SpiffWorkflow.bpmn.serializer import BpmnWorkflowSerializer
-from SpiffWorkflow.bpmn.serializer.default.workflow import BpmnWorkflowConverter, WorkflowConverter
+from SpiffWorkflow.bpmn.serializer.default.workflow import BpmnWorkflowConverter, TaskConverter, WorkflowConverter
 from SpiffWorkflow.spiff.serializer import DEFAULT_CONFIG
+from SpiffWorkflow.task import Task
+from SpiffWorkflow.util.task import TaskState
 
 from engine.runtime.specs import ProcessSpecs
 
@@ -42,9 +50,42 @@ class SpeclessWorkflowConverter(BpmnWorkflowConverter):
         return workflow
 
 
-def _build_serializer() -> BpmnWorkflowSerializer:
+class FinishedTaskConverter(TaskConverter):
+    """SpiffWorkflow's task converter, converting a finished task (with a finished parent, or
+    none) only once per task object.
+
+    Such a task no longer changes: its data, and its parent's that its dict is a delta of, stay
+    as they were. What SpiffWorkflow may still change on it (its state and when it changed,
+    its children, whether it was triggered: a reset or a re-prediction) is the key its dict
+    is kept under; when the key differs, the task is converted again.
+    """
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self._kept: weakref.WeakKeyDictionary[Task, tuple[tuple, dict]] = weakref.WeakKeyDictionary()
+        self._lock = threading.Lock()  # one converter serves every thread of the process
+
+    def to_dict(self, task):
+        parent = task.parent
+        if not (task.state & TaskState.FINISHED_MASK and (parent is None or parent.state & TaskState.FINISHED_MASK)):
+            return super().to_dict(task)
+        key = (task.state, task.last_state_change, task.triggered, tuple(task._children), self.registry._encoder_mode)
+        with self._lock:
+            kept = self._kept.get(task)
+        if kept is not None and kept[0] == key:
+            return kept[1]
+        dct = super().to_dict(task)
+        with self._lock:
+            self._kept[task] = (key, dct)
+        return dct
+
+
+def _build_serializer(keep_finished_tasks: bool = True) -> BpmnWorkflowSerializer:
+    """`keep_finished_tasks=False`: SpiffWorkflow's own task converter (to check ours against)."""
     config = dict(DEFAULT_CONFIG)
     config[BpmnWorkflow] = SpeclessWorkflowConverter
+    if keep_finished_tasks:
+        config[Task] = FinishedTaskConverter
     registry = BpmnWorkflowSerializer.configure(config)
     registry.register(Decimal, lambda v: {"value": str(v)}, lambda d: Decimal(d["value"]))
     registry.register(date, lambda v: {"value": v.isoformat()}, lambda d: date.fromisoformat(d["value"]))
