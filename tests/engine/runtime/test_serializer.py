@@ -8,10 +8,9 @@ from SpiffWorkflow.util.task import TaskState
 from engine.runtime import serializer
 from engine.runtime.specs import parse
 from engine.runtime.stepper import WorkflowRun
-from engine.services import mediation_roster
+from engine.services import mediation_demo, mediation_roster
 from engine.services.demo import run_scenario
 from engine.services.demo_cases import SCENARIOS
-from engine.services import mediation_demo
 
 from .test_stepper import LOOP_XML, counting_engine, go_round
 
