@@ -88,7 +88,10 @@ def apply(session: Session, process_id: str, case, instance, row, now: datetime)
 
 
 def is_pinned(task) -> bool:
-    """True when the task is held by exactly one person by rule (no claim, release or hand-over)."""
+    """True when the task is held by exactly one person by rule (no claim, release or hand-over).
+    Only a role that some process pins needs the task's process, which takes loading its instance."""
+    if not any(entry.pinned and role == task.role for (_, role), entry in _RULES.items()):
+        return False
     entry = _RULES.get((task.instance.definition.process_id, task.role))
     return bool(entry and entry.pinned)
 

@@ -13,7 +13,7 @@ from engine.runtime.warm_runs import WarmRuns
 from engine.services import cases, tasks
 from engine.services.demo import drive
 
-from tests.statements import statements
+from tests.statements import sql_sent, statements
 
 from .helpers import complete, complete_task, open_case, open_task
 
@@ -192,6 +192,17 @@ def test_claim_unclaim_and_reassign(ctx):
         ("task.unclaimed", {"assignee": "daiyue.officer2"}, {"assignee": None}),
         ("task.reassigned", {"assignee": None}, {"assignee": "daiyue.officer1"}),
     ]
+
+
+def test_claiming_a_task_of_a_role_no_rule_pins_reads_no_workflow(ctx):
+    number = open_case(ctx)["number"]
+    complete(ctx, number, "register_lead", "daiyue.officer1")
+    task = open_task(ctx, number, "verify_lead")
+    with sql_sent(ctx) as sent:
+        tasks.claim(ctx, username="daiyue.officer2", task_id=task["id"])
+        tasks.unclaim(ctx, username="daiyue.officer2", task_id=task["id"])
+    read = [stmt for stmt, _ in sent if "FROM workflow_instances" in stmt or "FROM workflow_definitions" in stmt]
+    assert read == [], read  # whether the task is pinned needs its process only for a pinned role
 
 
 def test_drafts_keep_partial_input_without_moving_the_case(ctx):
