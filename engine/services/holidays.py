@@ -6,7 +6,6 @@ changes are returned, audited on each affected case and in one `holiday.*` event
 from __future__ import annotations
 
 from datetime import date
-from functools import lru_cache
 
 from sqlalchemy import String, cast, func, select
 from sqlalchemy.orm import Session
@@ -45,24 +44,23 @@ def load_calendar(session: Session) -> HolidayCalendar:
     """The calendar clocks use: package data plus table overrides; a year without data
     counts weekends only and is reported in every due date it affects (`gap_years`).
 
-    The table is read unless the transaction saw its content already (`seen`) and this process
-    built that content's calendar before. The key is the content itself, read in the same
-    statement as the rows, so an edit by any process is seen at once."""
+    One calendar per table content and process: it memoises the days it has looked up, which
+    a new calendar per clock start would look up again. The table is read unless the
+    transaction saw its content already (`seen`) and this process built that content's
+    calendar before. The key is the content itself, read in the same statement as the rows,
+    so an edit by any process is seen at once."""
     calendar = _BY_CONTENT.get(session.info.get(_SEEN))
     if calendar is None:
         rows = session.execute(_READ).all()
-        calendar = _calendar(tuple(DayOverride(day, kind, name) for day, kind, name, _ in rows))
-        if len(_BY_CONTENT) >= 8:  # a few contents at a time: the table's, and while it is edited
-            _BY_CONTENT.clear()
-        _BY_CONTENT[rows[0][3] if rows else ""] = calendar
+        content = rows[0][3] if rows else ""
+        calendar = _BY_CONTENT.get(content)
+        if calendar is None:
+            calendar = HolidayCalendar(tuple(DayOverride(day, kind, name) for day, kind, name, _ in rows),
+                                       on_gap="weekends")
+            if len(_BY_CONTENT) >= 8:  # a few contents at a time: the table's, and while it is edited
+                _BY_CONTENT.clear()
+            _BY_CONTENT[content] = calendar
     return calendar
-
-
-@lru_cache(maxsize=4)
-def _calendar(overrides: tuple[DayOverride, ...]) -> HolidayCalendar:
-    """One calendar per distinct table content: it memoises the days it has looked up, which
-    a new calendar per clock start would look up again."""
-    return HolidayCalendar(overrides, on_gap="weekends")
 
 
 def coverage(ctx: Context, years: list[int] | None = None) -> dict:
