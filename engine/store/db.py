@@ -9,7 +9,7 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.exc import DisconnectionError
 from sqlalchemy.orm import Session, sessionmaker
 
-from engine.store import after_commit
+from engine.store import after_commit, read_only
 
 
 # A pooled connection idle longer than this is pinged before use (the server may have
@@ -23,7 +23,9 @@ def make_engine(url: str, schema: str | None = None, ping_after_idle_s: float = 
                 **kwargs) -> Engine:
     parsed = make_url(url)
     if parsed.get_backend_name() == "sqlite":
-        return _sqlite_engine(url, parsed.database, **kwargs)
+        engine = _sqlite_engine(url, parsed.database, **kwargs)
+        read_only.install(engine)
+        return engine
     # Without JIT: every query here is short, and PostgreSQL compiles one whose estimated cost
     # passes jit_above_cost. Skewed data did that to a step's locking read (its join of the
     # case's running clocks, with one case holding a million): 0.15 ms of execution, up to
@@ -32,6 +34,7 @@ def make_engine(url: str, schema: str | None = None, ping_after_idle_s: float = 
     engine = create_engine(url, connect_args={"options": options}, **kwargs)
     _ping_idle_connections(engine, ping_after_idle_s)
     _cache_long_statements()
+    read_only.install(engine)
     return engine
 
 

@@ -129,6 +129,11 @@ def held(session: Session) -> Batch:
     return batch
 
 
+def holds(session: Session) -> bool:
+    """Whether the transaction holds writes back."""
+    return _HELD in session.info
+
+
 def send_held(session: Session) -> None:
     """Send the held writes now: before something that may read their rows, and at commit."""
     batch = session.info.pop(_HELD, None)
