@@ -171,6 +171,19 @@ def _decode(sort: str, cursor: str) -> dict:
         raise Invalid("The page link is no longer valid.", errors={"after": ["invalid"]}) from None
 
 
+_PLAN_EACH_RUN = select(func.set_config("plan_cache_mode", "force_custom_plan", True))
+
+
+def plan_for_the_text(session: Session, filters: Filters) -> None:
+    """A text search's best plan depends on the text (how many parties' names hold 某某), so on
+    PostgreSQL the rest of the transaction plans each query for its values. Otherwise a query
+    run often on one connection is prepared (psycopg, from its fifth run) and PostgreSQL may
+    settle on one generic plan for every text: 150 ms instead of 4 for a two-character party
+    name over 1M open tasks (bench/README.md, section 4)."""
+    if (filters.party or filters.number) and session.get_bind().dialect.name == "postgresql":
+        session.execute(_PLAN_EACH_RUN)
+
+
 def tab_query(session: Session, user: User, tab: str, filters: Filters, now: datetime):
     """The tab's rows in scope and matching the filters (unsorted)."""
     query = select(HumanTask).where(HumanTask.state == OPEN, tab_condition(user, tab),
@@ -194,6 +207,7 @@ def list_inbox(ctx: Context, *, username: str, tab: str = "mine", filters: Filte
         s = uow.session
         now = ctx.clock.now()
         user = lookups.user(s, username)
+        plan_for_the_text(s, filters)
         query = tab_query(s, user, tab, filters, now)
         if after:
             query = query.where(_after(sort, _decode(sort, after)))
@@ -258,6 +272,7 @@ def benchmark_queries(user_id: int, now: datetime) -> dict:
 
         def make(session: Session):
             user = session.get(User, user_id)
+            plan_for_the_text(session, filters)
             query = tab_query(session, user, tab, filters, now).order_by(*sort_order(sort))
             if page2:
                 if not cursor:
