@@ -24,8 +24,13 @@ def make_engine(url: str, schema: str | None = None, ping_after_idle_s: float = 
     parsed = make_url(url)
     if parsed.get_backend_name() == "sqlite":
         engine = _sqlite_engine(url, parsed.database, **kwargs)
-        read_only.install(engine)
-        return engine
+    else:
+        engine = _postgres_engine(url, schema, ping_after_idle_s, **kwargs)
+    read_only.install(engine)
+    return engine
+
+
+def _postgres_engine(url: str, schema: str | None, ping_after_idle_s: float, **kwargs) -> Engine:
     # Without JIT: every query here is short, and PostgreSQL compiles one whose estimated cost
     # passes jit_above_cost. Skewed data did that to a step's locking read (its join of the
     # case's running clocks, with one case holding a million): 0.15 ms of execution, up to
@@ -34,7 +39,6 @@ def make_engine(url: str, schema: str | None = None, ping_after_idle_s: float = 
     engine = create_engine(url, connect_args={"options": options}, **kwargs)
     _ping_idle_connections(engine, ping_after_idle_s)
     _cache_long_statements()
-    read_only.install(engine)
     return engine
 
 

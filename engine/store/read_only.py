@@ -5,7 +5,7 @@ on every ROLLBACK it forgets its connection's prepared statements and deallocate
 the server (psycopg/_preparing.py). A page view, which reads and never commits, then made
 the next step on that pooled connection parse and plan each of its statements again, about
 2 ms of PostgreSQL CPU per step (bench/README.md). The unit of work (engine/store/uow.py)
-commits a transaction it leaves without commit when `wrote` says it wrote nothing.
+commits a transaction it leaves without commit when it `wrote_nothing`.
 
 A statement counts as a write unless it starts with SELECT or BEGIN (SQLite's BEGIN
 IMMEDIATE): INSERT, UPDATE, DELETE, a WITH of data-modifying CTEs (engine/store/together.py),
@@ -35,11 +35,11 @@ def install(engine: Engine) -> None:
             conn.info[_WROTE] = True
 
 
-def wrote(session: Session) -> bool:
-    """Whether the session's transaction wrote a row or holds a change it has not sent yet
-    (False when it has no transaction)."""
+def wrote_nothing(session: Session) -> bool:
+    """Whether the session has a transaction that has written no row and holds no change it
+    has not sent yet."""
     if not session.in_transaction():
         return False
     if session.new or session.dirty or session.deleted or together.holds(session):
-        return True
-    return session.connection().info.get(_WROTE, True)
+        return False
+    return not session.connection().info.get(_WROTE, True)

@@ -24,8 +24,7 @@ class UnitOfWork:
 
     def __exit__(self, exc_type, exc, _tb) -> None:
         try:
-            if (exc is None or isinstance(exc, DomainError)) and self.session.in_transaction() \
-                    and not read_only.wrote(self.session):
+            if (exc is None or isinstance(exc, DomainError)) and read_only.wrote_nothing(self.session):
                 self.session.commit()
         finally:
             self.session.rollback()
