@@ -66,25 +66,40 @@ class StatementCounter:
     """Counts the INSERT/UPDATE/DELETE statements and their rows on an engine while active.
 
     A `WITH` statement is writes sent together (engine/store/together.py, the only CTEs the
-    engine sends): one statement, returning one row per row written."""
+    engine sends): one statement, returning one row per row written. SQLite reports no rowcount
+    for an `INSERT … RETURNING` until its rows are fetched, and counts a statement's changes once
+    it completes: its rows come from the connections' change counters when the block ends."""
 
     def __init__(self, ctx: Context):
         self.engine = ctx.db
         self.writes = 0
         self.rows = 0
+        self._sqlite = ctx.db.dialect.name == "sqlite"
+        self._changes_at_start: dict[object, int] = {}  # SQLite: connection -> its total_changes
+
+    def _before(self, conn, cursor, statement, params, context, executemany):
+        raw = conn.connection.dbapi_connection
+        if raw not in self._changes_at_start:
+            self._changes_at_start[raw] = raw.total_changes
 
     def _after(self, conn, cursor, statement, params, context, executemany):
         verb = statement.lstrip().split(None, 1)[0].upper()
         if verb in ("INSERT", "UPDATE", "DELETE", "WITH"):
             self.writes += 1
-            self.rows += max(cursor.rowcount, 0)
+            if not self._sqlite:
+                self.rows += max(cursor.rowcount, 0)
 
     def __enter__(self):
+        if self._sqlite:
+            event.listen(self.engine, "before_cursor_execute", self._before)
         event.listen(self.engine, "after_cursor_execute", self._after)
         return self
 
     def __exit__(self, *exc):
         event.remove(self.engine, "after_cursor_execute", self._after)
+        if self._sqlite:
+            event.remove(self.engine, "before_cursor_execute", self._before)
+            self.rows = sum(raw.total_changes - start for raw, start in self._changes_at_start.items())
 
 
 class CpuMeter:

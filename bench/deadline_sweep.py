@@ -47,7 +47,7 @@ COLUMNS = ("case_id", "unit_id", "rule", "pipeline", "state", "length", "unit", 
            "updated_at")
 
 
-def _rows(n: int, due: int, case_id: int, unit_id: int, now: datetime, due_at_once: datetime | None = None):
+def clock_rows(n: int, due: int, case_id: int, unit_id: int, now: datetime, due_at_once: datetime | None = None):
     """n running clocks; the first `due` are past their due moment, the rest due in 1–60 days
     (with `due_at_once`, all n fall due at that moment)."""
     for i in range(n):
@@ -103,11 +103,11 @@ def _insert_sqlite(ctx, rows, chunk: int = 20000) -> None:
         raw.close()
 
 
-def _insert(ctx, rows) -> None:
+def insert_clocks(ctx, rows) -> None:
     (_insert_postgres if ctx.db.dialect.name == "postgresql" else _insert_sqlite)(ctx, rows)
 
 
-def _settle(ctx) -> None:
+def settle(ctx) -> None:
     """Statistics and the visibility map, as a live table has them: without VACUUM the sweep
     would pay for freshly loaded rows (hint bits) and meet the autovacuum the load set off."""
     if ctx.db.dialect.name != "postgresql":
@@ -118,10 +118,14 @@ def _settle(ctx) -> None:
         conn.execute(text("VACUUM ANALYZE clocks"))
 
 
-def _sweep(ctx) -> tuple[dict, float, int]:
-    """One clock sweep: what it did, its seconds, and the SQL statements it sent."""
+def timed_sweep(ctx) -> tuple[dict, float, int]:
+    """One clock sweep: what it did, its seconds, and the SQL statements it sent (SQLite's
+    BEGIN not counted: PostgreSQL's driver begins without a statement of its own)."""
     sent = []
-    listener = lambda *args: sent.append(1)  # noqa: E731
+
+    def listener(conn, cursor, statement, *args):
+        if not statement.startswith("BEGIN"):
+            sent.append(statement)
     event.listen(ctx.db, "before_cursor_execute", listener)
     try:
         start = time.perf_counter()
@@ -296,7 +300,7 @@ def lateness(ctx, case_id: int, unit_id: int, window: float, timers: int, clocks
                for i in range(timers)]
     with _scheduler_process(ctx) as scheduler:
         clocks_at = datetime.now(timezone.utc) + timedelta(seconds=TIMER_WAIT + window / 2)
-        _insert(ctx, _rows(clocks_due, clocks_due, case_id, unit_id, ctx.clock.now(), due_at_once=clocks_at))
+        insert_clocks(ctx, clock_rows(clocks_due, clocks_due, case_id, unit_id, ctx.clock.now(), due_at_once=clocks_at))
         with ctx.uow() as uow:
             clock_ids = set(uow.session.scalars(select(CaseClock.id).where(CaseClock.due_at == clocks_at)))
         with _task_load(ctx, TIMER_WAIT + window + 5) as load:
@@ -327,22 +331,22 @@ def run(quick: bool = False) -> dict:
             case = uow.session.scalar(select(Case).where(Case.number == number))
             case_id, unit_id = case.id, case.unit_id
         start = time.perf_counter()
-        _insert(ctx, _rows(total, DUE, case_id, unit_id, now))
+        insert_clocks(ctx, clock_rows(total, DUE, case_id, unit_id, now))
         insert_s = time.perf_counter() - start
-        _settle(ctx)
+        settle(ctx)
         plan = _plan(ctx, now)
 
-        counts, sweep_s, statements = _sweep(ctx)  # the process's first sweep: statement caches cold
-        empty, empty_s, empty_statements = _sweep(ctx)
+        counts, sweep_s, statements = timed_sweep(ctx)  # the process's first sweep: statement caches cold
+        empty, empty_s, empty_statements = timed_sweep(ctx)
         with ctx.uow() as uow:
             s = uow.session
             running = s.scalar(select(func.count()).select_from(CaseClock).where(CaseClock.stopped_at.is_(None)))
             breached_events = s.scalar(select(func.count()).select_from(ClockEvent)
                                        .where(ClockEvent.kind == "breached"))
         # The scheduler sweeps every minute, so its sweeps run warm: another 1,000 fall due.
-        _insert(ctx, _rows(DUE, DUE, case_id, unit_id, ctx.clock.now()))
-        _settle(ctx)
-        warm_counts, warm_s, warm_statements = _sweep(ctx)
+        insert_clocks(ctx, clock_rows(DUE, DUE, case_id, unit_id, ctx.clock.now()))
+        settle(ctx)
+        warm_counts, warm_s, warm_statements = timed_sweep(ctx)
         start = time.perf_counter()
         with ctx.db.connect() as conn:
             conn.execute(text("SELECT count(*) FROM clocks WHERE stopped_at IS NULL AND state = 'running'")).scalar()

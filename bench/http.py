@@ -101,7 +101,7 @@ def _wait_for_completions(ctx, ids: list[int], wrk: subprocess.Popen, seconds: f
         time.sleep(0.5)
 
 
-def _form_body(form, csrf: str) -> bytes:
+def form_body(form, csrf: str) -> bytes:
     """The sample submission as the task page's HTML form would post it (see web/tasks/forms.py)."""
     pairs = [("csrf_token", csrf), ("action", "complete")]
     for name, value in sample_submission(form).items():
@@ -202,7 +202,7 @@ def run(quick: bool = False) -> dict:
                                          stdout=subprocess.DEVNULL, stderr=(tmpd / "scheduler.log").open("w"))
             _wait_up(base, gunicorn)
             cookie, csrf = _login(base, ids[0])
-            body = _form_body(form, csrf)
+            body = form_body(form, csrf)
             warm, ids = ids[:warmup], ids[warmup:]
             with ThreadPoolExecutor(4) as pool:  # every worker loads the app and diagrams first
                 statuses = list(pool.map(lambda t: _post(base, t, cookie, body), warm))

@@ -25,7 +25,7 @@ except ImportError:  # the inbox service arrives with the web work
 REPEAT = 40
 
 
-def _generate(ctx, n_open: int, n_closed: int) -> None:
+def generate(ctx, n_open: int, n_closed: int) -> None:
     """Cases, instances and tasks spread over the units, roles, steps and due dates."""
     n_cases = max(1000, (n_open + n_closed) // 20)
     now = ctx.clock.now()
@@ -95,7 +95,7 @@ def run(quick: bool = False) -> dict:
     n_open, n_closed = (100_000, 1_000_000) if quick else (1_000_000, 10_000_000)
     with tempfile.TemporaryDirectory() as tmp, scratch_context(Path(tmp)) as ctx:
         started = time.perf_counter()
-        _generate(ctx, n_open, n_closed)
+        generate(ctx, n_open, n_closed)
         generated_s = time.perf_counter() - started
         with ctx.uow() as uow:
             officer = uow.session.scalar(select(User).where(User.username == "daiyue.officer1"))

@@ -24,7 +24,7 @@ LOOP = ("investigate", "write_report", "legal_review")
 RETURN = {"legal_review": {"opinion": "return"}}
 
 
-def _round(ctx, number: str) -> tuple[list[float], int, int]:
+def loop_round(ctx, number: str) -> tuple[list[float], int, int]:
     """One loop round; returns per-step seconds, statements and rows written."""
     times, writes, rows = [], 0, 0
     for step in LOOP:
@@ -45,7 +45,7 @@ def _round(ctx, number: str) -> tuple[list[float], int, int]:
     return times, writes, rows
 
 
-def _open(ctx) -> str:
+def open_at_loop(ctx) -> str:
     number = cases.open_case(ctx, username="daiyue.officer1", pipeline="enforcement", unit_code="daiyue",
                              fields={"title": "bench", "ip_type": "trademark"})["number"]
     drive(ctx, number, {}, until="investigate")
@@ -59,21 +59,21 @@ def run(quick: bool = False) -> dict:
     samples = [1, 100, 250] if quick else [1, 100, 500, 1000]
     window = 5 if quick else 10  # rounds measured around each sample point
     with tempfile.TemporaryDirectory() as tmp, scratch_context(Path(tmp)) as ctx:
-        number = _open(ctx)
+        number = open_at_loop(ctx)
         figures, done = [], 0
         for target in samples:
             while done < target - 1:
-                _round(ctx, number)
+                loop_round(ctx, number)
                 done += 1
-            fresh = _open(ctx)
+            fresh = open_at_loop(ctx)
             step_times, fresh_times, writes, rows = [], [], 0, 0
             for _ in range(window):
-                t, w, r = _round(ctx, number)
+                t, w, r = loop_round(ctx, number)
                 step_times += t
                 writes += w
                 rows += r
                 done += 1
-                fresh_times += _round(ctx, fresh)[0]
+                fresh_times += loop_round(ctx, fresh)[0]
             with ctx.uow() as uow:
                 state_bytes = uow.session.scalar(select(func.length(WorkflowInstance.state))
                                                  .join(Case, Case.id == WorkflowInstance.case_id)

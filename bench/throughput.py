@@ -72,7 +72,7 @@ def complete_cases(ctx, n_cases: int, page_view: bool = False) -> tuple[int, flo
     return done, elapsed, cpu
 
 
-class _PlainSpiff:
+class PlainSpiff:
     """Plain SpiffWorkflow: the same diagram and data, state round-tripped through JSON per step."""
 
     def __init__(self, ctx):
@@ -150,7 +150,7 @@ def run(quick: bool = False) -> dict:
     n_cases, rounds = (10, 2) if quick else (60, 6)
     ipcase, plain, viewed, round_ratios = _Tally(), _Tally(), _Tally(), []
     with tempfile.TemporaryDirectory() as tmp, scratch_context(Path(tmp)) as ctx:
-        spiff = _PlainSpiff(ctx)
+        spiff = PlainSpiff(ctx)
         complete_cases(ctx, 1)  # warm-up, not counted: caches, prepared statements
         spiff.run(1)
         # Alternating rounds: the box's speed drifts within seconds, and both sides see the same drift.
