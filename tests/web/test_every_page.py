@@ -16,13 +16,13 @@ import pytest
 
 from engine.models import Role, User, UserRole
 from engine.services import demo
+from tests.web.conftest import Browser
 from web import create_app
 
 # A person for every role, at the city and at a county office, and the mediation centre.
 PEOPLE = ("admin", "city.supervisor", "city.head", "city.legal", "city.officer", "daiyue.head", "daiyue.legal",
           "daiyue.officer1", "mediator1", "mediation.head")
 LINK = re.compile(r'href="([^"#]*)')
-TOKEN = re.compile(r'name="csrf_token" value="([^"]+)"')
 LEAKS = ("{{", "{%", "Traceback", "Undefined")
 PAGE_LIMIT = 400  # per person and language; the demo data's crawls reach under 100
 
@@ -34,11 +34,7 @@ def demo_app(bare_ctx):
 
 
 def _logged_in(app, username: str, lang: str):
-    client = app.test_client()
-    token = TOKEN.search(client.get("/login").get_data(as_text=True)).group(1)
-    response = client.post("/login", data={"username": username, "password": demo.DEMO_PASSWORD,
-                                           "csrf_token": token})
-    assert response.status_code == 302, f"{username} could not log in"
+    client = Browser(app).login(username, password=demo.DEMO_PASSWORD).client
     with client.session_transaction() as session:
         session["lang"] = lang
     return client
