@@ -1,10 +1,11 @@
 """Every page the app links to, over the demo data `make run` loads, as a person of each role
 sees it in each language: no link leads to an error page, and no page shows template source
-or a traceback.
+or a traceback; and every form on those pages, sent with nothing filled in, gets an answer
+that is not a server error.
 
-The crawl follows the links (and redirects) each page renders for that person, GET only, so
-it reaches what a user can click to: inbox tabs, cases, tasks, documents, supervision lists,
-mediation desks, admin pages.
+The crawl follows the links (and redirects) each page renders for that person, so it reaches
+what a user can click to: inbox tabs, cases, tasks, documents, supervision lists, mediation
+desks, admin pages.
 """
 from __future__ import annotations
 
@@ -23,6 +24,8 @@ from web import create_app
 PEOPLE = ("admin", "city.supervisor", "city.head", "city.legal", "city.officer", "daiyue.head", "daiyue.legal",
           "daiyue.officer1", "mediator1", "mediation.head")
 LINK = re.compile(r'href="([^"#]*)')
+FORM = re.compile(r"<form([^>]*)>(.*?)</form>", re.S)
+HIDDEN = re.compile(r'<input[^>]*type="hidden"[^>]*>')
 LEAKS = ("{{", "{%", "Traceback", "Undefined")
 PAGE_LIMIT = 400  # per person and language; the demo data's crawls reach under 100
 
@@ -50,8 +53,28 @@ def _internal_links(page_url: str, html: str) -> set[str]:
     return found
 
 
-def crawl(client) -> tuple[set[str], list[str]]:
-    """The pages reached from the home page, and what was wrong on the way."""
+def _attribute(name: str, tag: str) -> str | None:
+    found = re.search(rf'{name}="([^"]*)"', tag)
+    return found.group(1).replace("&amp;", "&") if found else None
+
+
+def _post_forms(page_url: str, html: str) -> dict[str, dict]:
+    """The page's POST forms as pressing their button with nothing filled in sends them:
+    action -> the hidden fields (the CSRF token, ids the page put there)."""
+    forms = {}
+    for attributes, body in FORM.findall(html):
+        if (_attribute("method", attributes) or "get").lower() != "post":
+            continue
+        action = urljoin(page_url, _attribute("action", attributes) or page_url)
+        if not urlsplit(action).path.startswith("/logout"):
+            forms[action] = {_attribute("name", tag): _attribute("value", tag) or ""
+                             for tag in HIDDEN.findall(body) if _attribute("name", tag)}
+    return forms
+
+
+def crawl(client, on_page=lambda url, html: []) -> tuple[set[str], list[str]]:
+    """The pages reached from the home page, and what was wrong on the way (`on_page` may
+    find more on each page)."""
     seen, problems, queue = set(), [], deque([("/", "(start)")])
     while queue and len(seen) < PAGE_LIMIT:
         url, source = queue.popleft()
@@ -68,8 +91,8 @@ def crawl(client) -> tuple[set[str], list[str]]:
         if response.mimetype != "text/html":
             continue
         html = response.get_data(as_text=True)
-        problems += [f"{leak!r} on {url}" for leak in LEAKS if leak in html]
-        queue.extend((link, url) for link in _internal_links(url, html) - seen)
+        problems += [f"{leak!r} on {url}" for leak in LEAKS if leak in html] + on_page(url, html)
+        queue.extend((link, url) for link in sorted(_internal_links(url, html) - seen))  # one order every run
     return seen, problems
 
 
@@ -91,3 +114,26 @@ def test_every_linked_page_opens_for_every_role_in_both_languages(demo_app, bare
 
     assert not problems, "\n".join(problems[:30])
     assert {"inbox", "cases", "tasks", "supervision", "mediation", "admin"} <= reached
+
+
+def test_a_form_sent_with_nothing_filled_in_gets_an_answer_not_a_server_error(demo_app):
+    """The app is in testing mode: an exception a view lets out fails the test where it happens."""
+    posted: set[str] = set()
+
+    def send_empty_forms(url: str, html: str) -> list[str]:
+        problems = []
+        for action, hidden in _post_forms(url, html).items():
+            if action not in posted:
+                posted.add(action)
+                response = client.post(action, data=hidden)
+                if response.status_code >= 500:
+                    problems.append(f"{response.status_code} for POST {action} (a form on {url})")
+        return problems
+
+    problems = []
+    for username in PEOPLE:
+        client = _logged_in(demo_app, username, "zh")
+        problems += [f"{username}: {p}" for p in crawl(client, send_empty_forms)[1]]
+
+    assert len(posted) > 50  # claim, complete, upload, order, reply, roster, user and holiday forms, …
+    assert not problems, "\n".join(problems[:30])
