@@ -5,7 +5,7 @@ inputs become None; money keeps exactly two decimals.
 """
 from __future__ import annotations
 
-from decimal import Decimal
+from decimal import Decimal, InvalidOperation
 from functools import lru_cache
 from zoneinfo import ZoneInfo
 
@@ -28,7 +28,10 @@ class Money(fields.Decimal):
         amount = super()._deserialize(value, attr, data, **kwargs)
         if amount.as_tuple().exponent < -2:
             raise ValidationError("At most two decimal places.")
-        return amount.quantize(Decimal("0.01"))
+        try:
+            return amount.quantize(Decimal("0.01"))
+        except InvalidOperation:  # too many digits to count in cents: beyond any range, which rejects it
+            return amount
 
 
 def validate_uscc(value: str) -> None:

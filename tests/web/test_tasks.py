@@ -106,6 +106,17 @@ def test_missing_and_bad_fields_come_back_beside_the_fields_with_the_input_kept(
     assert open_task(ctx, number, "verify_lead")["id"] == task_id  # nothing moved on
 
 
+def test_an_amount_of_thirty_digits_is_refused_beside_its_field_not_a_server_error(browser, case_at, ctx):
+    number = case_at("write_report")
+    task = open_task(ctx, number, "write_report")
+    data = sample_submission(ctx.forms.get("investigation_report"), {"illegal_gains": "9" * 30})
+    response = browser("daiyue.officer1").post(f"/tasks/{task['id']}", {**data, "action": "complete"})
+    assert response.status_code == 422
+    field = re.search(r'data-field="illegal_gains".*?</div>', response.get_data(as_text=True), re.S).group(0)
+    assert f'value="{"9" * 30}"' in field and "须在 0 至 1000000000000 之间" in field  # kept, with its range
+    assert open_task(ctx, number, "write_report")["id"] == task["id"]  # nothing moved on
+
+
 def test_save_draft_keeps_partial_input(browser, case_at, ctx):
     number, task_id = _claimed_verification(ctx, case_at)
     b = browser("daiyue.officer1")

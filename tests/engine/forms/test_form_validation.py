@@ -41,6 +41,15 @@ def test_every_bad_field_is_named_and_nothing_is_guessed():
     assert "uscc" in err.value.errors["respondent"]
 
 
+@pytest.mark.parametrize("amount", ["9" * 30, "1e40", "-" + "9" * 30])
+def test_an_amount_with_more_digits_than_any_range_is_out_of_range_not_a_crash(amount):
+    """Thirty digits are more than Decimal's precision can round to cents: the field's range
+    rejects them like any other amount above its maximum (a web form answered 500 before)."""
+    with pytest.raises(Invalid) as err:
+        validate_submission(FORM, {"decision": "fine", "amount": amount, "facts": "售假"})
+    assert set(err.value.errors) == {"amount"}
+
+
 def test_required_fields_left_blank_are_reported():
     with pytest.raises(Invalid) as err:
         validate_submission(FORM, {"decision": "", "facts": ""})
