@@ -269,6 +269,7 @@ def request_recusal(ctx: Context, *, number: str, username: str, requested_by: s
     """Record a party's request that the mediator withdraw; the centre head decides."""
     if not grounds or not grounds.strip() or not requested_by or not requested_by.strip():
         raise Invalid("Name the party and the grounds.", errors={"grounds": ["required"], "requested_by": ["required"]})
+    _fits_the_record(requested_by=("requested_by", requested_by), grounds=("grounds", grounds))
     with ctx.uow() as uow:
         s, now = uow.session, ctx.clock.now()
         user = lookups.user(s, username)
@@ -288,6 +289,17 @@ def request_recusal(ctx: Context, *, number: str, username: str, requested_by: s
         return {"id": request.id, "number": number, "mediator": session_username(s, request.mediator_id)}
 
 
+def _fits_the_record(**given: tuple[str, str]) -> None:
+    """Each field's text (field -> (column of the recusal record, text)) fits its column; else
+    the request is Invalid by field (PostgreSQL would refuse the row; SQLite would keep it)."""
+    columns = RecusalRequest.__table__.c
+    too_long = {field: [f"Longer than maximum length {columns[column].type.length}."]
+                for field, (column, text) in given.items() if len(text) > columns[column].type.length}
+    if too_long:
+        raise Invalid("The recusal record cannot hold this much text: {fields}.", errors=too_long,
+                      fields=", ".join(sorted(too_long)))
+
+
 def session_username(session: Session, user_id: int | None) -> str | None:
     return session.get(User, user_id).username if user_id else None
 
@@ -299,6 +311,7 @@ def decide_recusal(ctx: Context, *, request_id: int, username: str, decision: st
         raise Invalid("Decide granted or refused.", errors={"decision": ["granted or refused"]})
     if not reason or not reason.strip():
         raise Invalid("Give the reasons for the decision.", errors={"reason": ["required"]})
+    _fits_the_record(reason=("decision_reason", reason))
     with ctx.uow() as uow:
         s, now = uow.session, ctx.clock.now()
         head = lookups.user(s, username)

@@ -329,6 +329,30 @@ def test_a_refused_recusal_changes_nothing(mctx):
     assert holders(mctx, number) == {"schedule_session": "mediator1"}
 
 
+@pytest.mark.parametrize("field, value", [("requested_by", "某" * 201), ("grounds", "理" * 1001)],
+                         ids=["requested_by", "grounds"])
+def test_a_recusal_request_longer_than_its_record_holds_is_refused_by_field(mctx, field, value):
+    number = open_dispute(mctx)["number"]
+    run(mctx, number, until="schedule_session")
+    given = {"requested_by": "泰山酒业集团有限公司", "grounds": "认为调解员偏向对方", field: value}
+    with pytest.raises(Invalid) as err:
+        desk.request_recusal(mctx, number=number, username="mediator1", **given)
+    assert set(err.value.errors) == {field}
+    assert desk.show_dispute(mctx, number=number, username="mediation.head")["recusals"] == []
+
+
+def test_a_recusal_decision_with_reasons_longer_than_the_record_holds_is_refused(mctx):
+    number = open_dispute(mctx)["number"]
+    run(mctx, number, until="schedule_session")
+    request = desk.request_recusal(mctx, number=number, username="mediator1", requested_by="泰山酒业集团有限公司",
+                                   grounds="认为调解员偏向对方")
+    with pytest.raises(Invalid) as err:
+        desk.decide_recusal(mctx, request_id=request["id"], username="mediation.head", decision="refused",
+                            reason="由" * 1001)
+    assert set(err.value.errors) == {"reason"}
+    assert holders(mctx, number) == {"schedule_session": "mediator1"}
+
+
 # ------------------------------------------------------------------ clocks (workflows/clocks/mediation.yaml)
 def due(day: str) -> str:
     """The end of a day in Tai'an, as task rows and clocks keep it."""
