@@ -23,11 +23,12 @@ def create_app(config: dict | None = None, context: Context | None = None) -> Fl
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=1, x_proto=1)
     app.extensions["ipcase"] = context or build_context()
 
-    from web import assets, converters, errors, extensions, i18n
+    from web import assets, converters, errors, extensions, i18n, input_guard
     converters.init_app(app)
     extensions.init_app(app)
     i18n.init_app(app)
     errors.init_app(app)
+    input_guard.init_app(app)
     assets.init_app(app)
 
     from web.admin import bp as admin_bp
