@@ -1,7 +1,7 @@
 """Every page the app links to, over the demo data `make run` loads, as a person of each role
 sees it in each language: no link leads to an error page, and no page shows template source
-or a traceback; and every form on those pages, sent with nothing filled in, gets an answer
-that is not a server error.
+or a traceback; and every form on those pages, sent with nothing filled in or with hostile
+values, gets an answer that is not a server error.
 
 The crawl follows the links (and redirects) each page renders for that person, so it reaches
 what a user can click to: inbox tabs, cases, tasks, documents, supervision lists, mediation
@@ -25,7 +25,11 @@ PEOPLE = ("admin", "city.supervisor", "city.head", "city.legal", "city.officer",
           "daiyue.officer1", "mediator1", "mediation.head")
 LINK = re.compile(r'href="([^"#]*)')
 FORM = re.compile(r"<form([^>]*)>(.*?)</form>", re.S)
-HIDDEN = re.compile(r'<input[^>]*type="hidden"[^>]*>')
+FIELD = re.compile(r"<(?:input|select|textarea)\b[^>]*>")
+# What a person (or a crafted request) may put in any field: nothing, a NUL character (no
+# PostgreSQL text holds one), more digits than an amount can be rounded to cents with, more
+# text than any column holds. Each found a server error before it was handled.
+HOSTILE = ("", "\x00", "9" * 30, "长" * 5000)
 LEAKS = ("{{", "{%", "Traceback", "Undefined")
 PAGE_LIMIT = 400  # per person and language; the demo data's crawls reach under 100
 
@@ -58,17 +62,24 @@ def _attribute(name: str, tag: str) -> str | None:
     return found.group(1).replace("&amp;", "&") if found else None
 
 
-def _post_forms(page_url: str, html: str) -> dict[str, dict]:
-    """The page's POST forms as pressing their button with nothing filled in sends them:
-    action -> the hidden fields (the CSRF token, ids the page put there)."""
+def _post_forms(page_url: str, html: str) -> dict[str, tuple[dict, list[str]]]:
+    """The page's POST forms: action -> (the hidden fields as the page filled them, the names
+    of the fields a person fills in)."""
     forms = {}
     for attributes, body in FORM.findall(html):
         if (_attribute("method", attributes) or "get").lower() != "post":
             continue
         action = urljoin(page_url, _attribute("action", attributes) or page_url)
-        if not urlsplit(action).path.startswith("/logout"):
-            forms[action] = {_attribute("name", tag): _attribute("value", tag) or ""
-                             for tag in HIDDEN.findall(body) if _attribute("name", tag)}
+        if urlsplit(action).path.startswith("/logout"):
+            continue
+        hidden, filled = {}, []
+        for tag in FIELD.findall(body):
+            name, kind = _attribute("name", tag), (_attribute("type", tag) or "text").lower()
+            if name and kind == "hidden":
+                hidden[name] = _attribute("value", tag) or ""
+            elif name and kind not in ("file", "submit", "button"):
+                filled.append(name)
+        forms[action] = (hidden, filled)
     return forms
 
 
@@ -116,24 +127,26 @@ def test_every_linked_page_opens_for_every_role_in_both_languages(demo_app, bare
     assert {"inbox", "cases", "tasks", "supervision", "mediation", "admin"} <= reached
 
 
-def test_a_form_sent_with_nothing_filled_in_gets_an_answer_not_a_server_error(demo_app):
+def test_a_form_sent_empty_or_with_hostile_values_gets_an_answer_not_a_server_error(demo_app):
     """The app is in testing mode: an exception a view lets out fails the test where it happens."""
     posted: set[str] = set()
 
-    def send_empty_forms(url: str, html: str) -> list[str]:
+    def send_forms(url: str, html: str) -> list[str]:
         problems = []
-        for action, hidden in _post_forms(url, html).items():
-            if action not in posted:
-                posted.add(action)
-                response = client.post(action, data=hidden)
+        for action, (hidden, filled) in _post_forms(url, html).items():
+            if action in posted:
+                continue
+            posted.add(action)
+            for value in HOSTILE:
+                response = client.post(action, data={**dict.fromkeys(filled, value), **hidden})
                 if response.status_code >= 500:
-                    problems.append(f"{response.status_code} for POST {action} (a form on {url})")
+                    problems.append(f"{response.status_code} for POST {action} with {value[:12]!r} (a form on {url})")
         return problems
 
     problems = []
     for username in PEOPLE:
         client = _logged_in(demo_app, username, "zh")
-        problems += [f"{username}: {p}" for p in crawl(client, send_empty_forms)[1]]
+        problems += [f"{username}: {p}" for p in crawl(client, send_forms)[1]]
 
     assert len(posted) > 50  # claim, complete, upload, order, reply, roster, user and holiday forms, …
     assert not problems, "\n".join(problems[:30])
