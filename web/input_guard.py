@@ -9,7 +9,8 @@ from engine.errors import Invalid
 
 
 def _fields_with_nul() -> list[str]:
-    return sorted({name for values in (request.args, request.form)
+    """The names (without their NULs) of the query and form fields holding a NUL."""
+    return sorted({name.replace("\x00", "") for values in (request.args, request.form)
                    for name, value in values.items(multi=True) if "\x00" in name or "\x00" in value})
 
 
@@ -19,5 +20,4 @@ def init_app(app) -> None:
         fields = _fields_with_nul()
         if fields:
             raise Invalid("The input contains a character that cannot be stored (NUL): {fields}.",
-                          errors={name.replace("\x00", ""): ["invalid"] for name in fields},
-                          fields=", ".join(name.replace("\x00", "") for name in fields))
+                          errors={name: ["invalid"] for name in fields}, fields=", ".join(fields))
