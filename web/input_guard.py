@@ -20,4 +20,4 @@ def init_app(app) -> None:
         fields = _fields_with_nul()
         if fields:
             raise Invalid("The input contains a character that cannot be stored (NUL): {fields}.",
-                          errors={name: ["invalid"] for name in fields}, fields=", ".join(fields))
+                          fields=", ".join(fields))

@@ -29,4 +29,4 @@ def test_a_username_with_a_nul_creates_no_user(browser, ctx):
 def test_a_query_parameter_with_a_nul_is_refused(browser):
     response = browser("daiyue.officer1").get("/inbox?party=%00")
     assert response.status_code == 422
-    assert "无法保存的字符" in response.get_data(as_text=True)
+    assert "无法保存的字符（NUL）：party。" in response.get_data(as_text=True)  # the field it is in
