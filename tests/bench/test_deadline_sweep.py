@@ -6,19 +6,18 @@ from sqlalchemy import func, select
 
 from bench.deadline_sweep import clock_rows, insert_clocks, settle, timed_sweep
 from engine.models import Case, CaseClock, ClockEvent
-from engine.services import cases
+from tests.engine.services.helpers import open_case
 
 
 def test_generated_clocks_breach_when_due_and_only_then(ctx):
-    number = cases.open_case(ctx, username="daiyue.officer1", pipeline="enforcement", unit_code="daiyue",
-                             fields={"title": "bench", "ip_type": "trademark"})["number"]
+    number = open_case(ctx)["number"]
     with ctx.uow() as uow:
         case = uow.session.scalar(select(Case).where(Case.number == number))
         case_id, unit_id = case.id, case.unit_id
 
     insert_clocks(ctx, clock_rows(300, 25, case_id, unit_id, ctx.clock.now()))
     settle(ctx)
-    done, _, statements = timed_sweep(ctx)
+    done, _, _ = timed_sweep(ctx)
     again, _, again_statements = timed_sweep(ctx)
 
     assert done["breached"] == 25

@@ -3,15 +3,14 @@ the body wrk sends) with the session's CSRF token completes the task and redirec
 from __future__ import annotations
 
 from bench.http import form_body
-from engine.services import cases, tasks
+from engine.services import tasks
+from tests.engine.services.helpers import open_case
 from tests.web.conftest import Browser
 from web import create_app
 
 
 def test_the_posted_form_completes_the_task(ctx):
-    opened = cases.open_case(ctx, username="daiyue.officer1", pipeline="enforcement", unit_code="daiyue",
-                             fields={"title": "http bench", "ip_type": "trademark"})
-    task_id = opened["open_tasks"][0]["id"]
+    task_id = open_case(ctx)["open_tasks"][0]["id"]
     browser = Browser(create_app({"TESTING": True, "SECRET_KEY": "test"}, context=ctx)).login("daiyue.officer1")
     browser.get(f"/tasks/{task_id}")  # the token of the logged-in session, as bench.http takes it
 
